@@ -1,0 +1,43 @@
+# Two commands matter: `make demo` and `make test`. Both set up .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO_DB := data/demo/vigie.duckdb
+
+.PHONY: demo test lint lab bench stress install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/vigie demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipelines tests benchmarks
+	$(BIN)/ruff format --check pipelines tests benchmarks
+
+# JupyterLab on the demo warehouse, with no call home (see deploy/jupyter/).
+lab: $(STAMP)
+	test -f $(DEMO_DB) || $(BIN)/vigie demo
+	VIGIE_DB=$(CURDIR)/$(DEMO_DB) JUPYTER_CONFIG_DIR=$(CURDIR)/deploy/jupyter \
+	  $(BIN)/jupyter lab --notebook-dir=notebooks
+
+BENCH_SCALE ?= small
+bench: $(STAMP)
+	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m benchmarks.run
+
+# The crash-safety kill loop at its full count (CI runs a smaller count).
+stress: $(STAMP)
+	VIGIE_STRESS_KILLS=60 $(BIN)/python -m pytest tests/test_crash_safety.py -m slow -p no:randomly
+
+clean:
+	rm -rf $(VENV) data/demo .pytest_cache

@@ -1,0 +1,176 @@
+"""`vigie`: the command line every other part is tested through (spec/CLI.md).
+
+Exit codes: 0 done; 1 done but something needs a look (blocking expectation, rejected
+file, unreachable source); 2 bad usage or configuration. Never a traceback for a user
+error: a French sentence saying what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+from pipelines.errors import UsageError, VigieError
+
+EPILOG = (
+    "Options communes, aussi lues dans l'environnement : --db (VIGIE_DB, défaut "
+    "data/vigie.duckdb), --inbox (VIGIE_INBOX, défaut data/inbox). Sources : VIGIE_BETAGOUV_API, "
+    "VIGIE_DATAGOUV_API. Alertes : VIGIE_SMTP_URL, VIGIE_ALERT_TO, VIGIE_WEBHOOK_URL (sans canal : "
+    "dossier outbox à côté de l'entrepôt)."
+)
+
+_ARGPARSE_FR = [
+    (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
+    (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)", r"argument \1 : choix invalide \2 (choix possibles : \3)"),
+    (r"unrecognized arguments: (.*)", r"arguments non reconnus : \1"),
+    (r"argument (.*?): expected one argument", r"argument \1 : une valeur est attendue"),
+    (r"argument (.*?): invalid (.*?) value: (.*)", r"argument \1 : valeur invalide \3"),
+    (r"invalid choice: (.*?) \(choose from (.*)\)", r"commande inconnue \1 (commandes possibles : \2)"),
+]
+
+
+class FrenchFormatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        return super().add_usage(usage, actions, groups, prefix="utilisation : ")
+
+
+class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, with_help: bool = True, **kwargs):
+        kwargs.setdefault("formatter_class", FrenchFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        if with_help:
+            self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+
+    def error(self, message):
+        for pattern, repl in _ARGPARSE_FR:
+            message = re.sub(pattern, repl, message)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog} : erreur : {message}\nAide : {self.prog} --help\n")
+
+
+def _month(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise argparse.ArgumentTypeError(f"« {value} » n'est pas un mois AAAA-MM (ex. 2026-10)")
+    return value
+
+
+def build_parser() -> Parser:
+    common = Parser(prog="vigie", with_help=False)
+    common._optionals.title = "options communes"
+    common.add_argument("--db", metavar="CHEMIN", help="fichier de l'entrepôt DuckDB (VIGIE_DB)")
+    common.add_argument("--inbox", metavar="DOSSIER", help="boîte de dépôt des exports de commandes (VIGIE_INBOX)")
+
+    parser = Parser(
+        prog="vigie",
+        description="Vigie : veille de conformité du marché interministériel beta (ACIM 2021 et 2026).",
+        epilog=EPILOG,
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", title="commandes", metavar="COMMANDE", parser_class=Parser)
+
+    def add(name, help_text, description):
+        return sub.add_parser(name, help=help_text, description=description, parents=[common], epilog=EPILOG)
+
+    add("demo", "toute la chaîne sur l'échantillon embarqué, sans réseau",
+        "Lit l'échantillon embarqué (instantané réel de beta.gouv.fr et exports de commandes d'exemple), "
+        "écrit un entrepôt dans data/demo/, les constats, les alertes qui seraient envoyées (outbox) et "
+        "le rapport HTML du dernier mois de l'échantillon, puis affiche où se trouve chaque résultat.")
+
+    p = add("ingest", "charger les sources dans l'entrepôt",
+            "Lit les sources (API beta.gouv.fr, data.gouv.fr, fichiers de la boîte de dépôt) et les écrit "
+            "dans l'entrepôt. Chaque source est chargée en une transaction : en cas d'échec, l'entrepôt reste "
+            "tel qu'il était.")
+    p.add_argument("--source", choices=["betagouv", "datagouv", "orders", "all"], default="all",
+                   help="source à charger (défaut : all)")
+    p.add_argument("--offline", action="store_true",
+                   help="ne rien demander au réseau (les sources distantes ne sont pas actualisées)")
+
+    add("validate", "vérifier les tables avec les suites Great Expectations",
+        "Lit chaque table de l'entrepôt, la valide avec la suite correspondante de expectations/, enregistre "
+        "les résultats dans l'entrepôt (validation.results) ; sortie 1 si une attente bloquante échoue.")
+
+    add("check", "évaluer les règles de conformité",
+        "Lit l'entrepôt, évalue chaque règle du catalogue pour chaque accord-cadre, enregistre les constats "
+        "(findings.findings, sans doublon) et affiche un résumé par règle et gravité.")
+
+    p = add("alert", "envoyer les alertes des nouveaux constats",
+            "Envoie un récapitulatif des nouveaux constats critiques (et de tout nouveau HORS_STARTUP) par "
+            "courriel (VIGIE_SMTP_URL, VIGIE_ALERT_TO) et par webhook (VIGIE_WEBHOOK_URL), ou les dépose dans "
+            "le dossier outbox si aucun canal n'est configuré. Un envoi échoué est retenté à la prochaine exécution.")
+    p.add_argument("--dry-run", action="store_true", help="afficher ce qui serait envoyé, sans rien envoyer")
+
+    p = add("findings", "exporter les constats",
+            "Lit findings.findings et les écrit en CSV ou JSON (sortie standard par défaut).")
+    p.add_argument("--format", choices=["csv", "json"], default="csv", help="format (défaut : csv)")
+    p.add_argument("--rule", metavar="CODE", help="seulement les constats de cette règle")
+    p.add_argument("--output", metavar="FICHIER", help="écrire dans ce fichier plutôt qu'à l'écran")
+
+    p = add("status", "état des sources et des fichiers de la boîte de dépôt",
+            "Lit l'entrepôt : pour chaque source, sa dernière actualisation réussie et son âge ; pour chaque "
+            "fichier de la boîte de dépôt, son type, son empreinte, les lignes lues / chargées / en "
+            "quarantaine, son statut (charge, rejete, doublon) et la raison.")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="format (défaut : text)")
+
+    p = add("review", "marquer un constat comme revu",
+            "Marque un constat « reviewed » avec la raison donnée : il reste dans l'historique et n'alerte plus.")
+    p.add_argument("finding_id", metavar="FINDING_ID", help="identifiant du constat (voir « vigie findings »)")
+    p.add_argument("--reason", required=True, metavar="TEXTE", help="pourquoi ce constat est revu")
+    p.add_argument("--by", metavar="NOM", help="qui le revoit (défaut : l'utilisateur du système)")
+
+    p = add("report", "écrire le rapport mensuel HTML",
+            "Lit l'entrepôt et écrit un rapport HTML autonome (sans aucune ressource externe) dans "
+            "reports/AAAA-MM/ ou dans le dossier donné.")
+    p.add_argument("--month", required=True, type=_month, metavar="AAAA-MM", help="mois du rapport")
+    p.add_argument("--output", metavar="DOSSIER", help="dossier de sortie (défaut : reports/AAAA-MM/)")
+
+    add("run", "la tâche planifiée : ingest, validate, check, alert",
+        "Charge toutes les sources (seulement ce qui a changé), valide, évalue les règles et envoie les "
+        "alertes. Une seule exécution à la fois : une seconde exécution simultanée s'arrête avec un message.")
+
+    add("schedule", "rester actif et lancer run chaque jour, report chaque mois",
+        "Planificateur : lance « vigie run » et « vigie report » selon les expressions cron de la configuration "
+        "(fuseau Europe/Paris). S'arrête proprement sur SIGTERM ou Ctrl-C.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    from pipelines import commands, logs
+
+    logs.setup()
+    try:
+        return getattr(commands, f"cmd_{args.command}")(args)
+    except VigieError as exc:
+        print(f"vigie : {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("vigie : interrompu.", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: say so in French, keep the detail for developers
+        import os
+        import traceback
+
+        if os.environ.get("VIGIE_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"vigie : erreur interne inattendue ({exc.__class__.__name__} : {exc}). L'entrepôt n'a pas été "
+            "modifié par l'étape en cours. Relancez avec VIGIE_DEBUG=1 pour le détail technique.",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def not_available(command: str, issue: str) -> int:
+    raise UsageError(f"La commande « vigie {command} » n'est pas encore disponible ({issue}).")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,49 @@
+-- Run history and source bookkeeping. Not business data: these advance on every run.
+CREATE TABLE IF NOT EXISTS meta.runs (
+    run_id      VARCHAR PRIMARY KEY,
+    command     VARCHAR NOT NULL,
+    args        VARCHAR,
+    trigger     VARCHAR,          -- manuel | planifie | demo
+    started_at  TIMESTAMPTZ NOT NULL,
+    ended_at    TIMESTAMPTZ,
+    status      VARCHAR NOT NULL, -- en_cours | succes | attention | echec | interrompue
+    counts      VARCHAR,          -- JSON
+    error       VARCHAR,          -- French, secrets redacted
+    pid         INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS meta.run_steps (
+    run_id      VARCHAR NOT NULL,
+    step        VARCHAR NOT NULL,
+    started_at  TIMESTAMPTZ,
+    ended_at    TIMESTAMPTZ,
+    status      VARCHAR NOT NULL, -- ok | inchange | ignore | echec | bloque
+    counts      VARCHAR,          -- JSON
+    message     VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS meta.source_state (
+    source          VARCHAR PRIMARY KEY, -- betagouv | datagouv | orders
+    last_attempt_at TIMESTAMPTZ,
+    last_success_at TIMESTAMPTZ,
+    data_as_of      TIMESTAMPTZ,         -- how old our knowledge is (capture date for files)
+    last_change_at  TIMESTAMPTZ,
+    last_status     VARCHAR,             -- ok | inchange | echec
+    last_error      VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS meta.http_cache (
+    url             VARCHAR PRIMARY KEY,
+    etag            VARCHAR,
+    last_modified   VARCHAR,
+    content_sha256  VARCHAR,
+    checked_at      TIMESTAMPTZ
+);
+
+-- Incremented by any ingest that changed data; validation and reports record it.
+CREATE TABLE IF NOT EXISTS meta.data_versions (
+    version     INTEGER PRIMARY KEY,
+    run_id      VARCHAR,
+    reason      VARCHAR,
+    created_at  TIMESTAMPTZ
+);

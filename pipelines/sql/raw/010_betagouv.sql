@@ -1,0 +1,71 @@
+-- beta.gouv.fr API, as received. A payload is stored once per content hash; a snapshot
+-- is the set (startups, organisations, incubators) seen together at one fetch.
+CREATE TABLE IF NOT EXISTS raw.betagouv_payloads (
+    content_sha256  VARCHAR PRIMARY KEY,
+    endpoint        VARCHAR NOT NULL,  -- startups | organisations | incubators
+    url             VARCHAR NOT NULL,
+    api_version     VARCHAR,           -- v2.5 | v2.6 | v2.7 (shape detected)
+    fetched_at      TIMESTAMPTZ NOT NULL,
+    etag            VARCHAR,
+    last_modified   VARCHAR,
+    size_bytes      BIGINT,
+    body            VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS raw.betagouv_snapshots (
+    snapshot_id          VARCHAR PRIMARY KEY, -- hash of the three payload hashes
+    fetched_at           TIMESTAMPTZ NOT NULL,
+    data_as_of           TIMESTAMPTZ NOT NULL,
+    mode                 VARCHAR NOT NULL,    -- http | fichier
+    base_url             VARCHAR,
+    startups_sha256      VARCHAR NOT NULL,
+    organisations_sha256 VARCHAR NOT NULL,
+    incubators_sha256    VARCHAR NOT NULL,
+    startups_count       INTEGER,
+    organisations_count  INTEGER,
+    incubators_count     INTEGER
+);
+
+-- Parsed rows, keyed by the payload they come from. HTML entities unescaped; the
+-- startups' personal contacts are not kept.
+CREATE TABLE IF NOT EXISTS raw.betagouv_startups (
+    payload_sha256  VARCHAR NOT NULL,
+    startup_id      VARCHAR NOT NULL,
+    name            VARCHAR,
+    pitch           VARCHAR,
+    incubator_id    VARCHAR,
+    incubator_ids   VARCHAR[],
+    sponsors        VARCHAR[],
+    has_sponsors_key BOOLEAN,
+    link            VARCHAR,
+    repository      VARCHAR,
+    thematiques     VARCHAR[]
+);
+
+CREATE TABLE IF NOT EXISTS raw.betagouv_startup_phases (
+    payload_sha256  VARCHAR NOT NULL,
+    startup_id      VARCHAR NOT NULL,
+    position        INTEGER NOT NULL,  -- order as listed (not always by date)
+    phase           VARCHAR NOT NULL,
+    start_date      DATE,
+    end_date        DATE
+);
+
+CREATE TABLE IF NOT EXISTS raw.betagouv_organisations (
+    payload_sha256      VARCHAR NOT NULL,
+    organisation_id     VARCHAR NOT NULL,
+    name                VARCHAR,
+    acronym             VARCHAR,
+    domaine_ministeriel VARCHAR,
+    type                VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS raw.betagouv_incubators (
+    payload_sha256  VARCHAR NOT NULL,
+    origin          VARCHAR NOT NULL,  -- incubators.json | startups.included
+    incubator_id    VARCHAR NOT NULL,
+    title           VARCHAR,
+    owner_id        VARCHAR,           -- organisation id, '/organisations/' stripped
+    website         VARCHAR,
+    startup_ids     VARCHAR[]
+);

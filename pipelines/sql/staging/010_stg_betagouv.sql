@@ -1,0 +1,63 @@
+-- beta.gouv.fr, current snapshot only: rename/cast, nothing derived.
+CREATE OR REPLACE VIEW stg.betagouv_current AS
+SELECT snapshot_id, fetched_at, data_as_of, mode, startups_sha256, organisations_sha256, incubators_sha256
+FROM raw.betagouv_snapshots
+ORDER BY fetched_at DESC, snapshot_id
+LIMIT 1;
+
+CREATE OR REPLACE VIEW stg.betagouv_startups AS
+SELECT
+    s.startup_id,
+    s.name,
+    s.pitch,
+    s.incubator_id,
+    s.incubator_ids,
+    s.sponsors,
+    s.has_sponsors_key,
+    s.link,
+    s.repository,
+    s.thematiques
+FROM raw.betagouv_startups s
+JOIN stg.betagouv_current c ON s.payload_sha256 = c.startups_sha256;
+
+CREATE OR REPLACE VIEW stg.betagouv_phases AS
+SELECT
+    p.startup_id,
+    p.position,
+    p.phase,
+    p.start_date,
+    p.end_date
+FROM raw.betagouv_startup_phases p
+JOIN stg.betagouv_current c ON p.payload_sha256 = c.startups_sha256;
+
+CREATE OR REPLACE VIEW stg.betagouv_organisations AS
+SELECT
+    o.organisation_id,
+    o.name,
+    o.acronym,
+    nullif(o.domaine_ministeriel, '') AS domaine_ministeriel,
+    o.type
+FROM raw.betagouv_organisations o
+JOIN stg.betagouv_current c ON o.payload_sha256 = c.organisations_sha256;
+
+-- incubators.json is complete (it has the hidden `sgmas`); startups.json's `included`
+-- fills what it lacks.
+CREATE OR REPLACE VIEW stg.betagouv_incubators AS
+WITH from_file AS (
+    SELECT i.* FROM raw.betagouv_incubators i
+    JOIN stg.betagouv_current c ON i.payload_sha256 = c.incubators_sha256
+    WHERE i.origin = 'incubators.json'
+), from_included AS (
+    SELECT i.* FROM raw.betagouv_incubators i
+    JOIN stg.betagouv_current c ON i.payload_sha256 = c.startups_sha256
+    WHERE i.origin = 'startups.included'
+)
+SELECT
+    coalesce(f.incubator_id, n.incubator_id) AS incubator_id,
+    coalesce(f.title, n.title) AS title,
+    coalesce(nullif(f.owner_id, ''), nullif(n.owner_id, '')) AS owner_id,
+    coalesce(f.website, n.website) AS website,
+    f.incubator_id IS NULL AS only_in_included,
+    n.incubator_id IS NULL AS hidden
+FROM from_file f
+FULL OUTER JOIN from_included n ON f.incubator_id = n.incubator_id;

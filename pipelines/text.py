@@ -1,0 +1,49 @@
+"""Text normalisation shared by the importer, the resolvers and SQL (macro `norm_key`)."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009\u200b\ufeff]+")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# Characters NFKD does not decompose but people use as letters.
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'", "‘": "'"})
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def clean_cell(value) -> str:
+    """A cell as a person meant it: no-break and repeated spaces collapsed, trimmed."""
+    if value is None:
+        return ""
+    return _SPACES.sub(" ", str(value)).strip()
+
+
+def unescape(value):
+    """HTML entities as served by beta.gouv.fr (`Pr&#233;fecture`, `l&#39;Ain`)."""
+    if isinstance(value, str):
+        return html.unescape(value)
+    return value
+
+
+def norm_key(value) -> str:
+    """Case, accents, spaces, hyphens, dots and other punctuation ignored.
+
+    `norm_key("Octo-Malt") == norm_key("octo / malt") == "octomalt"`. Must agree with the
+    SQL macro of the same name.
+    """
+    if value is None:
+        return ""
+    return _NON_ALNUM.sub("", strip_accents(html.unescape(str(value))).lower())
+
+
+def norm_words(value) -> str:
+    """Like norm_key but keeps word boundaries, for fuzzy matching: 'l aide a domicile'."""
+    if value is None:
+        return ""
+    return _NON_ALNUM.sub(" ", strip_accents(html.unescape(str(value))).lower()).strip()

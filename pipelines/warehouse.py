@@ -1,0 +1,182 @@
+"""The one place that opens DuckDB, applies `sql/` and runs work in transactions.
+
+Layers (schemas): `raw` as received; `ref` the agreements and reference lists loaded
+from files; `core` derived facts (entity resolution); `stg` views that rename/cast;
+`mart` views the rules, report and notebooks read; `findings`, `alerts`, `validation`;
+`meta` run history and source state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.config import PACKAGE_DIR, Settings
+from pipelines.errors import VigieError
+
+SQL_DIR = PACKAGE_DIR / "sql"
+SCHEMAS = ("raw", "ref", "core", "stg", "mart", "findings", "alerts", "validation", "meta")
+# Order matters: staging views read raw/ref/core, marts read staging.
+LAYERS = ("raw", "staging", "marts")
+
+
+def sql_text(relative: str) -> str:
+    return (SQL_DIR / relative).read_text(encoding="utf-8")
+
+
+def _layer_files(layer: str) -> list[Path]:
+    return sorted((SQL_DIR / layer).glob("*.sql"))
+
+
+def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = Path(path)
+    if read_only and not path.exists():
+        raise VigieError(
+            f"L'entrepôt {path} n'existe pas encore : lancez d'abord « vigie ingest » ou « vigie demo »."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise VigieError(
+                f"L'entrepôt {path} est ouvert en écriture par un autre programme "
+                "(une exécution de Vigie ou un notebook) : réessayez quand il aura fini."
+            ) from None
+        raise VigieError(f"Impossible d'ouvrir l'entrepôt {path} : {exc}") from None
+    con.execute("SET TimeZone = 'Europe/Paris'")
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create schemas and tables if missing, then (re)create every view. Idempotent."""
+    with transaction(con):
+        for schema in SCHEMAS:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        con.execute(sql_text("macros.sql"))
+        for layer in LAYERS:
+            for path in _layer_files(layer):
+                con.execute(path.read_text(encoding="utf-8"))
+
+
+def open_warehouse(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    con = connect(settings.db_path, read_only=read_only)
+    if not read_only:
+        ensure_schema(con)
+    return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: on any exception the warehouse is left as it was."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    else:
+        con.execute("COMMIT")
+
+
+def scalar(con: duckdb.DuckDBPyConnection, query: str, params=None):
+    row = con.execute(query, params or []).fetchone()
+    return None if row is None else row[0]
+
+
+def table_fingerprints(con: duckdb.DuckDBPyConnection, schemas=("raw", "ref", "core", "findings")) -> dict:
+    """A content hash per table: two equal fingerprints mean identical contents.
+
+    Used by the idempotence tests and by `vigie run` to tell whether anything changed.
+    """
+    rows = con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_type = 'BASE TABLE' AND list_contains(?, table_schema) "
+        "ORDER BY 1, 2",
+        [list(schemas)],
+    ).fetchall()
+    out = {}
+    for schema, table in rows:
+        # Identifiers come from the catalogue, not from users.
+        out[f"{schema}.{table}"] = scalar(
+            con,
+            f'SELECT count(*) || \':\' || coalesce(sum(hash(t.*))::VARCHAR, \'0\') FROM "{schema}"."{table}" t',  # noqa: S608
+        )
+    return out
+
+
+# ---------------------------------------------------------------- run history
+
+
+class RunRecorder:
+    """Writes `meta.runs` / `meta.run_steps` on a cursor of its own, so a run that
+    fails (and rolls its work back) is still recorded with its error."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, command: str, args: dict | None = None, trigger: str = "manuel"):
+        self.cur = con.cursor()
+        self.settings = settings
+        self.command = command
+        self.run_id = uuid.uuid4().hex[:16]
+        self.counts: dict = {}
+        self.started = settings.now()
+        self._mark_interrupted()
+        self.cur.execute(
+            "INSERT INTO meta.runs (run_id, command, args, trigger, started_at, status, pid) "
+            "VALUES (?, ?, ?, ?, ?, 'en_cours', ?)",
+            [self.run_id, command, json.dumps(args or {}, default=str), trigger, self.started, os.getpid()],
+        )
+
+    def _mark_interrupted(self) -> None:
+        # A run still 'en_cours' while we hold the lock was killed: say so.
+        self.cur.execute(
+            "UPDATE meta.runs SET status = 'interrompue', ended_at = NULL, "
+            "error = 'Exécution interrompue (processus arrêté avant la fin).' "
+            "WHERE status = 'en_cours'"
+        )
+
+    def step(self, name: str, status: str, started: datetime, counts: dict | None = None, message: str = "") -> None:
+        ended = self.settings.now()
+        self.cur.execute(
+            "INSERT INTO meta.run_steps (run_id, step, started_at, ended_at, status, counts, message) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [self.run_id, name, started, ended, status, json.dumps(counts or {}, default=str), message],
+        )
+        for key, value in (counts or {}).items():
+            self.counts[f"{name}.{key}"] = value
+
+    def finish(self, status: str, error: str | None = None) -> None:
+        from pipelines.logs import redact
+
+        self.cur.execute(
+            "UPDATE meta.runs SET ended_at = ?, status = ?, counts = ?, error = ? WHERE run_id = ?",
+            [self.settings.now(), status, json.dumps(self.counts, default=str), redact(error) if error else None, self.run_id],
+        )
+        self.cur.close()
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    return scalar(con, "SELECT coalesce(max(version), 0) FROM meta.data_versions") or 0
+
+
+def bump_data_version(con: duckdb.DuckDBPyConnection, run_id: str, reason: str, at: datetime) -> int:
+    """Called inside a data transaction whenever an ingest changed something."""
+    version = data_version(con) + 1
+    con.execute(
+        "INSERT INTO meta.data_versions (version, run_id, reason, created_at) VALUES (?, ?, ?, ?)",
+        [version, run_id, reason, at],
+    )
+    return version
+
+
+def relative_to_home(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
