@@ -22,11 +22,17 @@ EPILOG = (
 
 _ARGPARSE_FR = [
     (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
-    (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)", r"argument \1 : choix invalide \2 (choix possibles : \3)"),
+    (
+        r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)",
+        r"argument \1 : choix invalide \2 (choix possibles : \3)",
+    ),
     (r"unrecognized arguments: (.*)", r"arguments non reconnus : \1"),
     (r"argument (.*?): expected one argument", r"argument \1 : une valeur est attendue"),
     (r"argument (.*?): invalid (.*?) value: (.*)", r"argument \1 : valeur invalide \3"),
-    (r"invalid choice: (.*?) \(choose from (.*)\)", r"commande inconnue \1 (commandes possibles : \2)"),
+    (
+        r"invalid choice: (.*?) \(choose from (.*)\)",
+        r"commande inconnue \1 (commandes possibles : \2)",
+    ),
 ]
 
 
@@ -62,7 +68,9 @@ def build_parser() -> Parser:
     common = Parser(prog="vigie", with_help=False)
     common._optionals.title = "options communes"
     common.add_argument("--db", metavar="CHEMIN", help="fichier de l'entrepôt DuckDB (VIGIE_DB)")
-    common.add_argument("--inbox", metavar="DOSSIER", help="boîte de dépôt des exports de commandes (VIGIE_INBOX)")
+    common.add_argument(
+        "--inbox", metavar="DOSSIER", help="boîte de dépôt des exports de commandes (VIGIE_INBOX)"
+    )
 
     parser = Parser(
         prog="vigie",
@@ -70,70 +78,122 @@ def build_parser() -> Parser:
         epilog=EPILOG,
         parents=[common],
     )
-    sub = parser.add_subparsers(dest="command", title="commandes", metavar="COMMANDE", parser_class=Parser)
+    sub = parser.add_subparsers(
+        dest="command", title="commandes", metavar="COMMANDE", parser_class=Parser
+    )
 
     def add(name, help_text, description):
-        return sub.add_parser(name, help=help_text, description=description, parents=[common], epilog=EPILOG)
+        return sub.add_parser(
+            name, help=help_text, description=description, parents=[common], epilog=EPILOG
+        )
 
-    add("demo", "toute la chaîne sur l'échantillon embarqué, sans réseau",
+    add(
+        "demo",
+        "toute la chaîne sur l'échantillon embarqué, sans réseau",
         "Lit l'échantillon embarqué (instantané réel de beta.gouv.fr et exports de commandes d'exemple), "
         "écrit un entrepôt dans data/demo/, les constats, les alertes qui seraient envoyées (outbox) et "
-        "le rapport HTML du dernier mois de l'échantillon, puis affiche où se trouve chaque résultat.")
+        "le rapport HTML du dernier mois de l'échantillon, puis affiche où se trouve chaque résultat.",
+    )
 
-    p = add("ingest", "charger les sources dans l'entrepôt",
-            "Lit les sources (API beta.gouv.fr, data.gouv.fr, fichiers de la boîte de dépôt) et les écrit "
-            "dans l'entrepôt. Chaque source est chargée en une transaction : en cas d'échec, l'entrepôt reste "
-            "tel qu'il était.")
-    p.add_argument("--source", choices=["betagouv", "datagouv", "orders", "all"], default="all",
-                   help="source à charger (défaut : all)")
-    p.add_argument("--offline", action="store_true",
-                   help="ne rien demander au réseau (les sources distantes ne sont pas actualisées)")
+    p = add(
+        "ingest",
+        "charger les sources dans l'entrepôt",
+        "Lit les sources (API beta.gouv.fr, data.gouv.fr, fichiers de la boîte de dépôt) et les écrit "
+        "dans l'entrepôt. Chaque source est chargée en une transaction : en cas d'échec, l'entrepôt reste "
+        "tel qu'il était.",
+    )
+    p.add_argument(
+        "--source",
+        choices=["betagouv", "datagouv", "orders", "all"],
+        default="all",
+        help="source à charger (défaut : all)",
+    )
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help="ne rien demander au réseau (les sources distantes ne sont pas actualisées)",
+    )
 
-    add("validate", "vérifier les tables avec les suites Great Expectations",
+    add(
+        "validate",
+        "vérifier les tables avec les suites Great Expectations",
         "Lit chaque table de l'entrepôt, la valide avec la suite correspondante de expectations/, enregistre "
-        "les résultats dans l'entrepôt (validation.results) ; sortie 1 si une attente bloquante échoue.")
+        "les résultats dans l'entrepôt (validation.results) ; sortie 1 si une attente bloquante échoue.",
+    )
 
-    add("check", "évaluer les règles de conformité",
+    add(
+        "check",
+        "évaluer les règles de conformité",
         "Lit l'entrepôt, évalue chaque règle du catalogue pour chaque accord-cadre, enregistre les constats "
-        "(findings.findings, sans doublon) et affiche un résumé par règle et gravité.")
+        "(findings.findings, sans doublon) et affiche un résumé par règle et gravité.",
+    )
 
-    p = add("alert", "envoyer les alertes des nouveaux constats",
-            "Envoie un récapitulatif des nouveaux constats critiques (et de tout nouveau HORS_STARTUP) par "
-            "courriel (VIGIE_SMTP_URL, VIGIE_ALERT_TO) et par webhook (VIGIE_WEBHOOK_URL), ou les dépose dans "
-            "le dossier outbox si aucun canal n'est configuré. Un envoi échoué est retenté à la prochaine exécution.")
-    p.add_argument("--dry-run", action="store_true", help="afficher ce qui serait envoyé, sans rien envoyer")
+    p = add(
+        "alert",
+        "envoyer les alertes des nouveaux constats",
+        "Envoie un récapitulatif des nouveaux constats critiques (et de tout nouveau HORS_STARTUP) par "
+        "courriel (VIGIE_SMTP_URL, VIGIE_ALERT_TO) et par webhook (VIGIE_WEBHOOK_URL), ou les dépose dans "
+        "le dossier outbox si aucun canal n'est configuré. Un envoi échoué est retenté à la prochaine exécution.",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="afficher ce qui serait envoyé, sans rien envoyer"
+    )
 
-    p = add("findings", "exporter les constats",
-            "Lit findings.findings et les écrit en CSV ou JSON (sortie standard par défaut).")
+    p = add(
+        "findings",
+        "exporter les constats",
+        "Lit findings.findings et les écrit en CSV ou JSON (sortie standard par défaut).",
+    )
     p.add_argument("--format", choices=["csv", "json"], default="csv", help="format (défaut : csv)")
     p.add_argument("--rule", metavar="CODE", help="seulement les constats de cette règle")
     p.add_argument("--output", metavar="FICHIER", help="écrire dans ce fichier plutôt qu'à l'écran")
 
-    p = add("status", "état des sources et des fichiers de la boîte de dépôt",
-            "Lit l'entrepôt : pour chaque source, sa dernière actualisation réussie et son âge ; pour chaque "
-            "fichier de la boîte de dépôt, son type, son empreinte, les lignes lues / chargées / en "
-            "quarantaine, son statut (charge, rejete, doublon) et la raison.")
-    p.add_argument("--format", choices=["text", "json"], default="text", help="format (défaut : text)")
+    p = add(
+        "status",
+        "état des sources et des fichiers de la boîte de dépôt",
+        "Lit l'entrepôt : pour chaque source, sa dernière actualisation réussie et son âge ; pour chaque "
+        "fichier de la boîte de dépôt, son type, son empreinte, les lignes lues / chargées / en "
+        "quarantaine, son statut (charge, rejete, doublon) et la raison.",
+    )
+    p.add_argument(
+        "--format", choices=["text", "json"], default="text", help="format (défaut : text)"
+    )
 
-    p = add("review", "marquer un constat comme revu",
-            "Marque un constat « reviewed » avec la raison donnée : il reste dans l'historique et n'alerte plus.")
-    p.add_argument("finding_id", metavar="FINDING_ID", help="identifiant du constat (voir « vigie findings »)")
+    p = add(
+        "review",
+        "marquer un constat comme revu",
+        "Marque un constat « reviewed » avec la raison donnée : il reste dans l'historique et n'alerte plus.",
+    )
+    p.add_argument(
+        "finding_id", metavar="FINDING_ID", help="identifiant du constat (voir « vigie findings »)"
+    )
     p.add_argument("--reason", required=True, metavar="TEXTE", help="pourquoi ce constat est revu")
     p.add_argument("--by", metavar="NOM", help="qui le revoit (défaut : l'utilisateur du système)")
 
-    p = add("report", "écrire le rapport mensuel HTML",
-            "Lit l'entrepôt et écrit un rapport HTML autonome (sans aucune ressource externe) dans "
-            "reports/AAAA-MM/ ou dans le dossier donné.")
+    p = add(
+        "report",
+        "écrire le rapport mensuel HTML",
+        "Lit l'entrepôt et écrit un rapport HTML autonome (sans aucune ressource externe) dans "
+        "reports/AAAA-MM/ ou dans le dossier donné.",
+    )
     p.add_argument("--month", required=True, type=_month, metavar="AAAA-MM", help="mois du rapport")
-    p.add_argument("--output", metavar="DOSSIER", help="dossier de sortie (défaut : reports/AAAA-MM/)")
+    p.add_argument(
+        "--output", metavar="DOSSIER", help="dossier de sortie (défaut : reports/AAAA-MM/)"
+    )
 
-    add("run", "la tâche planifiée : ingest, validate, check, alert",
+    add(
+        "run",
+        "la tâche planifiée : ingest, validate, check, alert",
         "Charge toutes les sources (seulement ce qui a changé), valide, évalue les règles et envoie les "
-        "alertes. Une seule exécution à la fois : une seconde exécution simultanée s'arrête avec un message.")
+        "alertes. Une seule exécution à la fois : une seconde exécution simultanée s'arrête avec un message.",
+    )
 
-    add("schedule", "rester actif et lancer run chaque jour, report chaque mois",
+    add(
+        "schedule",
+        "rester actif et lancer run chaque jour, report chaque mois",
         "Planificateur : lance « vigie run » et « vigie report » selon les expressions cron de la configuration "
-        "(fuseau Europe/Paris). S'arrête proprement sur SIGTERM ou Ctrl-C.")
+        "(fuseau Europe/Paris). S'arrête proprement sur SIGTERM ou Ctrl-C.",
+    )
     return parser
 
 

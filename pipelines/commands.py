@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from pipelines import ingest, jobs
+from pipelines import ingest, jobs, warehouse
 from pipelines.cli import not_available
 from pipelines.config import load_settings
 from pipelines.errors import VigieError
@@ -16,20 +16,25 @@ def _settings(args, offline: bool = False):
 
 SOURCES = {
     "betagouv": ingest.ingest_betagouv,
+    "orders": ingest.ingest_orders,
 }
 
 
 def run_ingest(job, sources: list[str]) -> int:
     """Each source in its own transaction; one failing source does not stop the others."""
     failures = 0
-    job.step("reference", ingest.sync_reference)
+    changed = job.step("reference", ingest.sync_reference).changed
     for name in sources:
         try:
-            job.step(f"ingest.{name}", SOURCES[name])
+            outcome = job.step(f"ingest.{name}", SOURCES[name])
+            changed |= outcome.changed
+            failures += outcome.status == "echec"
         except VigieError as exc:
             failures += 1
             job.status = "attention"
             print(f"vigie : {exc.message}", file=sys.stderr)
+    if changed or not warehouse.scalar(job.con, "SELECT count(*) FROM core.startup_resolution"):
+        job.step("resolution", ingest.refresh_resolution)
     return failures
 
 

@@ -49,7 +49,9 @@ def _describe(exc: Exception) -> str:
         if "incompleteread" in text or "connection broken" in text or "protocol" in text:
             return "réponse interrompue avant la fin"
         return "serveur injoignable"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
+    if isinstance(
+        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
         return "réponse interrompue avant la fin"
     return exc.__class__.__name__
 
@@ -80,7 +82,12 @@ class HttpClient:
                 raise InvalidPayload(f"réponse trop lente (plus de {int(self.total_timeout)} s)")
         body = b"".join(chunks)
         expected = response.headers.get("Content-Length")
-        if expected and expected.isdigit() and "Content-Encoding" not in response.headers and int(expected) != size:
+        if (
+            expected
+            and expected.isdigit()
+            and "Content-Encoding" not in response.headers
+            and int(expected) != size
+        ):
             raise InvalidPayload(f"réponse tronquée ({size} octets reçus sur {expected} annoncés)")
         return body
 
@@ -106,7 +113,10 @@ class HttpClient:
             started = time.monotonic()
             try:
                 with self.session.get(
-                    url, headers=headers, stream=True, timeout=(self.connect_timeout, self.read_timeout)
+                    url,
+                    headers=headers,
+                    stream=True,
+                    timeout=(self.connect_timeout, self.read_timeout),
                 ) as response:
                     if response.status_code == 304:
                         return Fetched(url, 304, None, etag, last_modified)
@@ -122,8 +132,12 @@ class HttpClient:
                     if validate:
                         validate(body, content_type)
                     return Fetched(
-                        url, response.status_code, body, response.headers.get("ETag"),
-                        response.headers.get("Last-Modified"), content_type,
+                        url,
+                        response.status_code,
+                        body,
+                        response.headers.get("ETag"),
+                        response.headers.get("Last-Modified"),
+                        content_type,
                     )
             except SourceError:
                 raise
@@ -131,8 +145,13 @@ class HttpClient:
                 last_problem = str(exc)
             except requests.RequestException as exc:
                 last_problem = _describe(exc)
-            log_step("http", f"tentative {attempt}/{self.attempts} échouée : {last_problem}", 30,
-                     source=source_label, url=redact(url))
+            log_step(
+                "http",
+                f"tentative {attempt}/{self.attempts} échouée : {last_problem}",
+                30,
+                source=source_label,
+                url=redact(url),
+            )
             if attempt < self.attempts:
                 self.sleep(self.backoff * 2 ** (attempt - 1))
         raise SourceError(
@@ -166,7 +185,10 @@ class HttpClient:
             headers = {"Range": f"bytes={offset}-"} if offset else {}
             try:
                 with self.session.get(
-                    url, headers=headers, stream=True, timeout=(self.connect_timeout, self.read_timeout)
+                    url,
+                    headers=headers,
+                    stream=True,
+                    timeout=(self.connect_timeout, self.read_timeout),
                 ) as response:
                     if response.status_code in RETRYABLE_STATUS:
                         raise InvalidPayload(f"le serveur a répondu {response.status_code}")
@@ -179,10 +201,14 @@ class HttpClient:
                         # No (valid) range support: restart cleanly from zero.
                         part.unlink(missing_ok=True)
                         if response.status_code == 416:
-                            raise InvalidPayload("reprise refusée par le serveur, téléchargement relancé")
+                            raise InvalidPayload(
+                                "reprise refusée par le serveur, téléchargement relancé"
+                            )
                         offset = 0
                     mode = "ab" if offset else "wb"
-                    self._stream_to(response, part, mode, offset, expected_size, progress, dest.name)
+                    self._stream_to(
+                        response, part, mode, offset, expected_size, progress, dest.name
+                    )
             except SourceError:
                 raise
             except InvalidPayload as exc:
@@ -203,8 +229,13 @@ class HttpClient:
                         f"Le fichier {dest.name} téléchargé depuis {source_label} est refusé : {problem}. "
                         "Le fichier précédent est conservé."
                     )
-            log_step("http", f"téléchargement, tentative {attempt}/{self.attempts} : {last_problem}", 30,
-                     source=source_label, url=redact(url))
+            log_step(
+                "http",
+                f"téléchargement, tentative {attempt}/{self.attempts} : {last_problem}",
+                30,
+                source=source_label,
+                url=redact(url),
+            )
             if attempt < self.attempts:
                 self.sleep(self.backoff * 2 ** (attempt - 1))
         raise SourceError(
@@ -212,13 +243,22 @@ class HttpClient:
             f"après {self.attempts} tentatives. Le fichier précédent est conservé."
         )
 
-    def _stream_to(self, response, part: Path, mode: str, offset: int, expected_size, progress: bool, name: str):
+    def _stream_to(
+        self, response, part: Path, mode: str, offset: int, expected_size, progress: bool, name: str
+    ):
         started = time.monotonic()
         bar = None
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=expected_size, initial=offset, unit="o", unit_scale=True, desc=name, leave=False)
+            bar = tqdm(
+                total=expected_size,
+                initial=offset,
+                unit="o",
+                unit_scale=True,
+                desc=name,
+                leave=False,
+            )
         try:
             with open(part, mode) as fh:
                 for chunk in response.iter_content(chunk_size=1 << 20):
@@ -226,7 +266,9 @@ class HttpClient:
                     if bar:
                         bar.update(len(chunk))
                     if time.monotonic() - started > self.total_timeout:
-                        raise InvalidPayload(f"téléchargement trop lent (plus de {int(self.total_timeout)} s)")
+                        raise InvalidPayload(
+                            f"téléchargement trop lent (plus de {int(self.total_timeout)} s)"
+                        )
                 fh.flush()
                 os.fsync(fh.fileno())
         finally:

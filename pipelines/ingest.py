@@ -6,19 +6,30 @@ source's freshness records the failure, so staleness follows.
 
 from __future__ import annotations
 
-from pipelines import agreements, warehouse
-from pipelines.errors import SourceError
+from pathlib import Path
+
+from pipelines import agreements, resolve, warehouse
+from pipelines.errors import SourceError, VigieError
 from pipelines.http import HttpClient
 from pipelines.jobs import Job, StepOutcome, record_source
-from pipelines.sources import betagouv
+from pipelines.sources import betagouv, orders
+from pipelines.sources.orders.readers import Limits
+from pipelines.text import norm_key
 
 
 def sync_reference(job: Job) -> StepOutcome:
     """Agreement files and reference lists into `ref` (only when a file changed)."""
     dirs = job.settings.agreements_dirs
     if agreements.is_current(job.con, dirs):
-        names = [r[0] for r in job.con.execute("SELECT agreement_id FROM ref.agreements ORDER BY 1").fetchall()]
-        return StepOutcome("inchange", f"Accords-cadres inchangés ({', '.join(names)}).", {"accords": len(names)})
+        names = [
+            r[0]
+            for r in job.con.execute(
+                "SELECT agreement_id FROM ref.agreements ORDER BY 1"
+            ).fetchall()
+        ]
+        return StepOutcome(
+            "inchange", f"Accords-cadres inchangés ({', '.join(names)}).", {"accords": len(names)}
+        )
     found = agreements.load_agreements(dirs)
     with warehouse.transaction(job.con):
         agreements.load_into_warehouse(job.con, found)
@@ -35,7 +46,9 @@ def ingest_betagouv(job: Job) -> StepOutcome:
         if betagouv.is_local(base):
             snapshot = betagouv.read_local(base, now)
         elif settings.offline:
-            return StepOutcome("ignore", "Mode hors ligne : l'API beta.gouv.fr n'est pas interrogée.")
+            return StepOutcome(
+                "ignore", "Mode hors ligne : l'API beta.gouv.fr n'est pas interrogée."
+            )
         else:
             cache = {
                 url: (etag, last_modified, sha)
@@ -70,8 +83,14 @@ def ingest_betagouv(job: Job) -> StepOutcome:
                 )
         if changed:
             warehouse.bump_data_version(con, job.run_id, "beta.gouv.fr", now)
-    record_source(con, betagouv.SOURCE, now, "ok" if changed else "inchange",
-                  data_as_of=snapshot.data_as_of, changed=changed)
+    record_source(
+        con,
+        betagouv.SOURCE,
+        now,
+        "ok" if changed else "inchange",
+        data_as_of=snapshot.data_as_of,
+        changed=changed,
+    )
     counts = {
         "startups": len(snapshot.payloads["startups"].parsed["startups"]),
         "organisations": len(snapshot.payloads["organisations"].parsed["rows"]),
@@ -79,7 +98,74 @@ def ingest_betagouv(job: Job) -> StepOutcome:
         "telecharges": sum(p.changed for p in snapshot.payloads.values()),
     }
     if changed:
-        msg = (f"beta.gouv.fr : nouvel instantané ({counts['startups']} startups, "
-               f"{counts['organisations']} organisations, {counts['incubateurs']} incubateurs).")
+        msg = (
+            f"beta.gouv.fr : nouvel instantané ({counts['startups']} startups, "
+            f"{counts['organisations']} organisations, {counts['incubateurs']} incubateurs)."
+        )
         return StepOutcome("ok", msg, counts, True)
-    return StepOutcome("inchange", f"beta.gouv.fr : inchangé ({counts['startups']} startups).", counts)
+    return StepOutcome(
+        "inchange", f"beta.gouv.fr : inchangé ({counts['startups']} startups).", counts
+    )
+
+
+def agreement_codes(con) -> dict[str, str]:
+    """Every way an order file may name an agreement -> its id (norm_key'd)."""
+    out = {}
+    for agreement_id, codes, reference in con.execute(
+        "SELECT agreement_id, codes, reference FROM ref.agreements ORDER BY 1"
+    ).fetchall():
+        for code in [agreement_id, *(codes or []), *([reference] if reference else [])]:
+            out[norm_key(code)] = agreement_id
+    return out
+
+
+def ingest_orders(job: Job) -> StepOutcome:
+    settings, con = job.settings, job.con
+    now = settings.now()
+    inbox = settings.inbox
+    if not inbox.exists():
+        inbox.mkdir(parents=True)
+    if not inbox.is_dir():
+        raise VigieError(f"La boîte de dépôt {inbox} n'est pas un dossier (--inbox / VIGIE_INBOX).")
+    files = orders.fetch(inbox)
+    known = {(sha, path): status for sha, path, status in con.execute(
+        "SELECT content_sha256, path, status FROM raw.inbox_files").fetchall()}
+    known_sha = dict(con.execute(
+        "SELECT content_sha256, arg_min(path, seq) FROM raw.inbox_files WHERE status <> 'doublon' GROUP BY 1"
+    ).fetchall())
+    results = orders.parse(files, known, known_sha, Limits.from_settings(settings), agreement_codes(con))
+    for result in results:
+        if result.status == "rejete" and not result.path.startswith(".."):
+            source = (inbox / result.path)
+            result.kept_at = orders.keep_aside(result, source if not source.is_symlink() else Path(), settings.rejected_dir)
+    with warehouse.transaction(con):
+        orders.load(con, results, job.run_id, now)
+        if results:
+            warehouse.bump_data_version(con, job.run_id, "boîte de dépôt", now)
+    loaded = [r for r in results if r.status == "charge" and r.rows_loaded]
+    record_source(con, orders.SOURCE, now, "ok" if results else "inchange",
+                  data_as_of=now if loaded else None, changed=bool(results))
+    counts = {
+        "fichiers_vus": len(files),
+        "fichiers_nouveaux": len(results),
+        "charges": sum(r.status == "charge" for r in results),
+        "rejetes": sum(r.status == "rejete" for r in results),
+        "doublons": sum(r.status == "doublon" for r in results),
+        "lignes_lues": sum(r.rows_read for r in results),
+        "lignes_chargees": sum(r.rows_loaded for r in results),
+        "lignes_en_quarantaine": sum(r.rows_quarantined for r in results),
+    }
+    if not results:
+        return StepOutcome("inchange", f"Boîte de dépôt : aucun fichier nouveau ({len(files)} fichiers déjà lus).", counts)
+    msg = (f"Boîte de dépôt : {counts['fichiers_nouveaux']} fichier(s) nouveau(x) — {counts['charges']} chargé(s), "
+           f"{counts['rejetes']} rejeté(s), {counts['doublons']} doublon(s) ; {counts['lignes_chargees']} ligne(s) "
+           f"chargée(s), {counts['lignes_en_quarantaine']} en quarantaine.")
+    status = "echec" if counts["rejetes"] else "ok"
+    return StepOutcome(status, msg, counts, True)
+
+
+def refresh_resolution(job: Job) -> StepOutcome:
+    with warehouse.transaction(job.con):
+        counts = resolve.refresh(job.con, job.settings)
+    return StepOutcome("ok", f"Résolution des startups, titulaires et acheteurs : {counts['a_revoir']} valeur(s) à revoir.",
+                       counts, True)

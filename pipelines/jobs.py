@@ -44,20 +44,32 @@ class Job:
             outcome = func(self, *args, **kwargs)
         except VigieError as exc:
             self.recorder.step(name, "echec", started_wall, {}, exc.message)
-            log_step(name, exc.message, 40, statut="echec", duree_s=f"{time.monotonic() - started:.2f}")
+            log_step(
+                name, exc.message, 40, statut="echec", duree_s=f"{time.monotonic() - started:.2f}"
+            )
             raise
         self.outcomes[name] = outcome
         self.recorder.step(name, outcome.status, started_wall, outcome.counts, outcome.message)
-        log_step(name, outcome.message, 30 if outcome.status in ("echec", "bloque") else 20,
-                 statut=outcome.status, duree_s=f"{time.monotonic() - started:.2f}")
+        log_step(
+            name,
+            outcome.message,
+            30 if outcome.status in ("echec", "bloque") else 20,
+            statut=outcome.status,
+            duree_s=f"{time.monotonic() - started:.2f}",
+        )
         if outcome.status in ("echec", "bloque"):
             self.status = "attention"
         return outcome
 
 
 @contextmanager
-def run(settings: Settings, command: str, args: dict | None = None, trigger: str = "manuel",
-        wait_seconds: float = 0.0):
+def run(
+    settings: Settings,
+    command: str,
+    args: dict | None = None,
+    trigger: str = "manuel",
+    wait_seconds: float = 0.0,
+):
     """Lock, open, record. The caller's data work goes in `warehouse.transaction`."""
     with lock.exclusive(settings.lock_path, command, settings.now(), wait_seconds):
         con = warehouse.open_warehouse(settings)
@@ -78,22 +90,41 @@ def run(settings: Settings, command: str, args: dict | None = None, trigger: str
             con.close()
 
 
-def record_source(con, source: str, now: datetime, status: str, data_as_of: datetime | None = None,
-                  error: str | None = None, changed: bool = False) -> None:
+def record_source(
+    con,
+    source: str,
+    now: datetime,
+    status: str,
+    data_as_of: datetime | None = None,
+    error: str | None = None,
+    changed: bool = False,
+) -> None:
     """Source freshness bookkeeping, outside the data transaction (a failure is kept)."""
     cur = con.cursor()
     try:
-        cur.execute("INSERT INTO meta.source_state (source) VALUES (?) ON CONFLICT DO NOTHING", [source])
-        cur.execute("UPDATE meta.source_state SET last_attempt_at = ?, last_status = ? WHERE source = ?",
-                    [now, status, source])
+        cur.execute(
+            "INSERT INTO meta.source_state (source) VALUES (?) ON CONFLICT DO NOTHING", [source]
+        )
+        cur.execute(
+            "UPDATE meta.source_state SET last_attempt_at = ?, last_status = ? WHERE source = ?",
+            [now, status, source],
+        )
         if status in ("ok", "inchange"):
-            cur.execute("UPDATE meta.source_state SET last_success_at = ?, last_error = NULL, "
-                        "data_as_of = coalesce(?, data_as_of) WHERE source = ?", [now, data_as_of, source])
+            cur.execute(
+                "UPDATE meta.source_state SET last_success_at = ?, last_error = NULL, "
+                "data_as_of = coalesce(?, data_as_of) WHERE source = ?",
+                [now, data_as_of, source],
+            )
         else:
             from pipelines.logs import redact
 
-            cur.execute("UPDATE meta.source_state SET last_error = ? WHERE source = ?", [redact(error or ""), source])
+            cur.execute(
+                "UPDATE meta.source_state SET last_error = ? WHERE source = ?",
+                [redact(error or ""), source],
+            )
         if changed:
-            cur.execute("UPDATE meta.source_state SET last_change_at = ? WHERE source = ?", [now, source])
+            cur.execute(
+                "UPDATE meta.source_state SET last_change_at = ? WHERE source = ?", [now, source]
+            )
     finally:
         cur.close()

@@ -1,6 +1,6 @@
 """Structured logs: one logfmt line per step, French message, secrets redacted.
 
-    2026-11-24T06:30:02+01:00 niveau=INFO etape=ingest.betagouv statut=inchange duree_s=0.41 message="…"
+2026-11-24T06:30:02+01:00 niveau=INFO etape=ingest.betagouv statut=inchange duree_s=0.41 message="…"
 """
 
 from __future__ import annotations
@@ -15,9 +15,13 @@ from pipelines.config import PARIS
 LOGGER_NAME = "vigie"
 
 # user:password@ in URLs, and tokens in webhook paths (/hooks/<token>, /services/T../B../x..)
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@", re.I)
+_URL_PASSWORD = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@", re.I
+)
 _HOOK_TOKEN = re.compile(r"(?P<prefix>/(?:hooks|services)/)[^\s\"']+", re.I)
-_QUERY_SECRET = re.compile(r"(?P<key>[?&](?:token|key|secret|password|pwd|api_key)=)[^&\s\"']+", re.I)
+_QUERY_SECRET = re.compile(
+    r"(?P<key>[?&](?:token|key|secret|password|pwd|api_key)=)[^&\s\"']+", re.I
+)
 
 
 def redact(text: str) -> str:

@@ -9,7 +9,9 @@ import unicodedata
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009\u200b\ufeff]+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # Characters NFKD does not decompose but people use as letters.
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'", "‘": "'"})
+_LIGATURES = str.maketrans(
+    {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'", "‘": "'"}
+)
 
 
 def strip_accents(text: str) -> str:

@@ -86,12 +86,42 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("COMMIT")
 
 
+def insert_rows(
+    con: duckdb.DuckDBPyConnection, table: str, rows: list, columns: list[str] | None = None
+) -> int:
+    """Bulk INSERT through a DataFrame (DuckDB's executemany goes row by row).
+
+    `rows` are lists in the table's column order, or dicts when `columns` is given.
+    `table` and `columns` are code constants, never user input.
+    """
+    if rows is None or len(rows) == 0:
+        return 0
+    import pandas as pd
+
+    if columns:
+        frame = pd.DataFrame(rows, columns=columns)
+        target = f"{table} ({', '.join(columns)})"
+        select = ", ".join(columns)
+    else:
+        frame = pd.DataFrame(rows, columns=[f"c{i}" for i in range(len(rows[0]))], dtype=object)
+        target, select = table, "*"
+    name = f"_insert_{abs(hash(table))}"
+    con.register(name, frame)
+    try:
+        con.execute(f"INSERT INTO {target} SELECT {select} FROM {name}")  # noqa: S608 - constants only
+    finally:
+        con.unregister(name)
+    return len(frame)
+
+
 def scalar(con: duckdb.DuckDBPyConnection, query: str, params=None):
     row = con.execute(query, params or []).fetchone()
     return None if row is None else row[0]
 
 
-def table_fingerprints(con: duckdb.DuckDBPyConnection, schemas=("raw", "ref", "core", "findings")) -> dict:
+def table_fingerprints(
+    con: duckdb.DuckDBPyConnection, schemas=("raw", "ref", "core", "findings")
+) -> dict:
     """A content hash per table: two equal fingerprints mean identical contents.
 
     Used by the idempotence tests and by `vigie run` to tell whether anything changed.
@@ -107,7 +137,7 @@ def table_fingerprints(con: duckdb.DuckDBPyConnection, schemas=("raw", "ref", "c
         # Identifiers come from the catalogue, not from users.
         out[f"{schema}.{table}"] = scalar(
             con,
-            f'SELECT count(*) || \':\' || coalesce(sum(hash(t.*))::VARCHAR, \'0\') FROM "{schema}"."{table}" t',  # noqa: S608
+            f"SELECT count(*) || ':' || coalesce(sum(hash(t.*))::VARCHAR, '0') FROM \"{schema}\".\"{table}\" t",  # noqa: S608
         )
     return out
 
@@ -119,7 +149,14 @@ class RunRecorder:
     """Writes `meta.runs` / `meta.run_steps` on a cursor of its own, so a run that
     fails (and rolls its work back) is still recorded with its error."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, command: str, args: dict | None = None, trigger: str = "manuel"):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        settings: Settings,
+        command: str,
+        args: dict | None = None,
+        trigger: str = "manuel",
+    ):
         self.cur = con.cursor()
         self.settings = settings
         self.command = command
@@ -130,7 +167,14 @@ class RunRecorder:
         self.cur.execute(
             "INSERT INTO meta.runs (run_id, command, args, trigger, started_at, status, pid) "
             "VALUES (?, ?, ?, ?, ?, 'en_cours', ?)",
-            [self.run_id, command, json.dumps(args or {}, default=str), trigger, self.started, os.getpid()],
+            [
+                self.run_id,
+                command,
+                json.dumps(args or {}, default=str),
+                trigger,
+                self.started,
+                os.getpid(),
+            ],
         )
 
     def _mark_interrupted(self) -> None:
@@ -141,12 +185,27 @@ class RunRecorder:
             "WHERE status = 'en_cours'"
         )
 
-    def step(self, name: str, status: str, started: datetime, counts: dict | None = None, message: str = "") -> None:
+    def step(
+        self,
+        name: str,
+        status: str,
+        started: datetime,
+        counts: dict | None = None,
+        message: str = "",
+    ) -> None:
         ended = self.settings.now()
         self.cur.execute(
             "INSERT INTO meta.run_steps (run_id, step, started_at, ended_at, status, counts, message) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [self.run_id, name, started, ended, status, json.dumps(counts or {}, default=str), message],
+            [
+                self.run_id,
+                name,
+                started,
+                ended,
+                status,
+                json.dumps(counts or {}, default=str),
+                message,
+            ],
         )
         for key, value in (counts or {}).items():
             self.counts[f"{name}.{key}"] = value
@@ -156,7 +215,13 @@ class RunRecorder:
 
         self.cur.execute(
             "UPDATE meta.runs SET ended_at = ?, status = ?, counts = ?, error = ? WHERE run_id = ?",
-            [self.settings.now(), status, json.dumps(self.counts, default=str), redact(error) if error else None, self.run_id],
+            [
+                self.settings.now(),
+                status,
+                json.dumps(self.counts, default=str),
+                redact(error) if error else None,
+                self.run_id,
+            ],
         )
         self.cur.close()
 
@@ -165,7 +230,9 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
     return scalar(con, "SELECT coalesce(max(version), 0) FROM meta.data_versions") or 0
 
 
-def bump_data_version(con: duckdb.DuckDBPyConnection, run_id: str, reason: str, at: datetime) -> int:
+def bump_data_version(
+    con: duckdb.DuckDBPyConnection, run_id: str, reason: str, at: datetime
+) -> int:
     """Called inside a data transaction whenever an ingest changed something."""
     version = data_version(con) + 1
     con.execute(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -21,6 +20,7 @@ import yaml
 from pipelines.config import PACKAGE_DIR
 from pipelines.errors import UsageError
 from pipelines.text import norm_key
+from pipelines.warehouse import insert_rows
 
 AGREEMENTS_DIR = PACKAGE_DIR / "agreements"
 REFERENCE_DIR = PACKAGE_DIR / "reference"
@@ -41,7 +41,9 @@ class Agreement:
 
 def _jsonable(value):
     """YAML gives dates as `date`; the schema and the warehouse want ISO strings."""
-    return json.loads(json.dumps(value, default=lambda v: v.isoformat() if isinstance(v, date) else str(v)))
+    return json.loads(
+        json.dumps(value, default=lambda v: v.isoformat() if isinstance(v, date) else str(v))
+    )
 
 
 @cache
@@ -50,7 +52,9 @@ def _schema() -> dict:
 
 
 def _french_schema_error(error) -> str:
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+    where = "".join(
+        f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
+    ).lstrip(".")
     where = f"« {where} »" if where else "la racine du fichier"
     v = error.validator
     if v == "required":
@@ -80,16 +84,25 @@ def parse_agreement(path: Path, known_rules: set[str]) -> Agreement:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise UsageError(f"Le fichier d'accord-cadre {path} est illisible (YAML) : {exc}") from None
     if not isinstance(doc, dict):
-        raise UsageError(f"Le fichier d'accord-cadre {path} ne décrit pas un accord-cadre (objet YAML attendu).")
+        raise UsageError(
+            f"Le fichier d'accord-cadre {path} ne décrit pas un accord-cadre (objet YAML attendu)."
+        )
     doc = _jsonable(doc)
     import jsonschema  # costs ~2 s at import: only when a file changed
 
-    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(doc), key=lambda e: list(e.absolute_path))
+    errors = sorted(
+        jsonschema.Draft202012Validator(_schema()).iter_errors(doc),
+        key=lambda e: list(e.absolute_path),
+    )
     if errors:
-        raise UsageError(f"Le fichier d'accord-cadre {path} est invalide : {_french_schema_error(errors[0])}.")
+        raise UsageError(
+            f"Le fichier d'accord-cadre {path} est invalide : {_french_schema_error(errors[0])}."
+        )
     unknown = [r for r in doc["rules"] if r not in known_rules]
     if unknown:
-        raise UsageError(f"Le fichier d'accord-cadre {path} cite des règles inconnues : {', '.join(unknown)}.")
+        raise UsageError(
+            f"Le fichier d'accord-cadre {path} cite des règles inconnues : {', '.join(unknown)}."
+        )
     holder_ids = [h["id"] for h in doc["holders"]]
     if len(set(holder_ids)) != len(holder_ids):
         raise UsageError(f"Le fichier d'accord-cadre {path} déclare deux fois le même titulaire.")
@@ -117,7 +130,9 @@ def agreement_files(dirs) -> list[Path]:
     for folder in dirs:
         folder = Path(folder)
         if not folder.is_dir():
-            raise UsageError(f"Le dossier d'accords-cadres {folder} n'existe pas (VIGIE_AGREEMENTS_DIR).")
+            raise UsageError(
+                f"Le dossier d'accords-cadres {folder} n'existe pas (VIGIE_AGREEMENTS_DIR)."
+            )
         paths += sorted(folder.glob("*.yaml"))
     return paths
 
@@ -133,7 +148,11 @@ def load_agreements(dirs) -> list[Agreement]:
         raise UsageError("Aucun fichier d'accord-cadre trouvé.")
     codes: dict[str, str] = {}
     for a in found.values():
-        for code in [a.id, *a.doc["codes"], *( [a.doc["reference"]] if a.doc.get("reference") else [])]:
+        for code in [
+            a.id,
+            *a.doc["codes"],
+            *([a.doc["reference"]] if a.doc.get("reference") else []),
+        ]:
             key = norm_key(code)
             if key in codes and codes[key] != a.id:
                 raise UsageError(
@@ -146,7 +165,9 @@ def load_agreements(dirs) -> list[Agreement]:
 
 def load_reference() -> dict:
     return {
-        "ministries": yaml.safe_load((REFERENCE_DIR / "ministeres.yaml").read_text(encoding="utf-8")),
+        "ministries": yaml.safe_load(
+            (REFERENCE_DIR / "ministeres.yaml").read_text(encoding="utf-8")
+        ),
         "bodies": yaml.safe_load((REFERENCE_DIR / "organismes.yaml").read_text(encoding="utf-8")),
         "catalogue": load_catalogue(),
         "listing_history": list(
@@ -156,32 +177,24 @@ def load_reference() -> dict:
 
 
 def reference_files() -> list[Path]:
-    return [REFERENCE_DIR / "ministeres.yaml", REFERENCE_DIR / "organismes.yaml", CATALOGUE,
-            REFERENCE_DIR / "startup_first_seen.csv"]
+    return [
+        REFERENCE_DIR / "ministeres.yaml",
+        REFERENCE_DIR / "organismes.yaml",
+        CATALOGUE,
+        REFERENCE_DIR / "startup_first_seen.csv",
+    ]
 
 
 # ------------------------------------------------------------------ warehouse
 
 
-def _many(con, sql: str, rows: list) -> None:
-    """INSERT many rows at once (DuckDB's executemany goes row by row)."""
-    if not rows:
-        return
-    import pandas as pd
-
-    table = re.match(r"INSERT INTO (\S+)", sql).group(1)
-    frame = pd.DataFrame(rows, columns=[f"c{i}" for i in range(len(rows[0]))], dtype=object)
-    con.register("_many_rows", frame)
-    try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM _many_rows")  # noqa: S608 - fixed names
-    finally:
-        con.unregister("_many_rows")
-
-
 def _contacts_choice(contacts: dict) -> tuple[str | None, str | None]:
     """Whom to write to: the group's mailing list first (seed 000), then the main contact."""
-    for key, label in (("liste_diffusion", "liste de diffusion"), ("principal", "contact principal"),
-                       ("facturation", "contact facturation")):
+    for key, label in (
+        ("liste_diffusion", "liste de diffusion"),
+        ("principal", "contact principal"),
+        ("facturation", "contact facturation"),
+    ):
         if contacts.get(key):
             return contacts[key], label
     return None, None
@@ -205,7 +218,9 @@ def _bodies(reference: dict, agreements: list[Agreement]) -> dict[str, dict]:
 
 
 def fingerprint(paths: list[Path]) -> dict[str, str]:
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in [*paths, *reference_files()]}
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in [*paths, *reference_files()]
+    }
 
 
 def is_current(con, dirs) -> bool:
@@ -222,39 +237,80 @@ def load_into_warehouse(con, agreements: list[Agreement]) -> None:
     files = fingerprint([a.path for a in agreements])
     reference = load_reference()
     bodies = _bodies(reference, agreements)
-    for table in ("files", "agreements", "agreement_rules", "agreement_lots", "holders", "holder_members",
-                  "holder_spellings", "ministries", "bodies", "body_spellings", "beneficiaries",
-                  "beneficiary_exclusions", "rules", "startup_listing_history"):
+    for table in (
+        "files",
+        "agreements",
+        "agreement_rules",
+        "agreement_lots",
+        "holders",
+        "holder_members",
+        "holder_spellings",
+        "ministries",
+        "bodies",
+        "body_spellings",
+        "beneficiaries",
+        "beneficiary_exclusions",
+        "rules",
+        "startup_listing_history",
+    ):
         con.execute(f"DELETE FROM ref.{table}")  # noqa: S608 - fixed table names
 
     agreement_paths = {str(a.path) for a in agreements}
-    _many(con, 
-        "INSERT INTO ref.files VALUES (?, ?, ?)",
+    insert_rows(
+        con,
+        "ref.files",
         [[p, h, "agreement" if p in agreement_paths else "reference"] for p, h in files.items()],
     )
-    _many(con, 
-        "INSERT INTO ref.rules VALUES (?, ?, ?, ?, ?)",
-        [[r["rule"], r["severity"], r["title"], r["subject_type"], r["alerts_always"]] for r in reference["catalogue"]],
+    insert_rows(
+        con,
+        "ref.rules",
+        [
+            [r["rule"], r["severity"], r["title"], r["subject_type"], r["alerts_always"]]
+            for r in reference["catalogue"]
+        ],
     )
-    _many(con, 
-        "INSERT INTO ref.ministries VALUES (?, ?, ?)",
+    insert_rows(
+        con,
+        "ref.ministries",
         [[m["ministry"], m["label"], m.get("short_label")] for m in reference["ministries"]],
     )
     body_rows, spelling_rows = [], []
     for b in bodies.values():
         origin = "reference" if any(r["id"] == b["id"] for r in reference["bodies"]) else "accord"
-        body_rows.append([b["id"], b["name"], b.get("acronym"), b.get("ministry"), b["kind"], b.get("siren"), origin])
-        for s in {b["name"], *(b.get("spellings") or []), *([b["acronym"]] if b.get("acronym") else [])}:
+        body_rows.append(
+            [
+                b["id"],
+                b["name"],
+                b.get("acronym"),
+                b.get("ministry"),
+                b["kind"],
+                b.get("siren"),
+                origin,
+            ]
+        )
+        for s in {
+            b["name"],
+            *(b.get("spellings") or []),
+            *([b["acronym"]] if b.get("acronym") else []),
+        }:
             spelling_rows.append([b["id"], s, norm_key(s)])
-    _many(con, "INSERT INTO ref.bodies VALUES (?, ?, ?, ?, ?, ?, ?)", body_rows)
+    insert_rows(con, "ref.bodies", body_rows)
     for m in reference["ministries"]:
         for s in {m["label"], *(m.get("spellings") or [])}:
             spelling_rows.append([f"ministere:{m['ministry']}", s, norm_key(s)])
-    _many(con, "INSERT INTO ref.body_spellings VALUES (?, ?, ?)", spelling_rows)
-    _many(con, 
-        "INSERT INTO ref.startup_listing_history VALUES (?, ?, ?, ?)",
-        [[r["startup_id"], r["first_added"] or None, r["deleted"] or None, r["present_at_snapshot"] == "1"]
-         for r in reference["listing_history"]],
+    insert_rows(con, "ref.body_spellings", spelling_rows)
+    insert_rows(
+        con,
+        "ref.startup_listing_history",
+        [
+            [
+                r["startup_id"],
+                r["first_added"] or None,
+                r["deleted"] or None,
+                r["present_at_snapshot"] == "1",
+            ]
+            for r in reference["listing_history"]
+        ],
     )
 
     for a in agreements:
@@ -265,48 +321,111 @@ def load_into_warehouse(con, agreements: list[Agreement]) -> None:
         am = d.get("amounts") or {}
         period = d.get("period") or {}
         values = [
-            a.id, d["codes"], d.get("reference"), d["title"], d["short_title"], d.get("family"),
-            d.get("buyer"), period.get("start"), period.get("end"), period.get("orders_end"),
-            period.get("note"), (d.get("datagouv") or {}).get("slug"), (d.get("datagouv") or {}).get("id"),
-            am.get("vat_rate", 0.20), am.get("tolerance_eur", 1.0), st.get("required", False),
-            st.get("eligible_phases") or [], st.get("critical_phases") or [],
+            a.id,
+            d["codes"],
+            d.get("reference"),
+            d["title"],
+            d["short_title"],
+            d.get("family"),
+            d.get("buyer"),
+            period.get("start"),
+            period.get("end"),
+            period.get("orders_end"),
+            period.get("note"),
+            (d.get("datagouv") or {}).get("slug"),
+            (d.get("datagouv") or {}).get("id"),
+            am.get("vat_rate", 0.20),
+            am.get("tolerance_eur", 1.0),
+            st.get("required", False),
+            st.get("eligible_phases") or [],
+            st.get("critical_phases") or [],
             (st.get("exception") or {}).get("buyer"),
-            rf.get("responses") or [], rf.get("alert_at"), rf.get("critical_at"),
-            (d.get("tourniquet") or {}).get("mode"), pf.get("alert_share"), pf.get("critical_share"),
-            d.get("dinum_information", False), str(a.path), json.dumps(d, ensure_ascii=False),
+            rf.get("responses") or [],
+            rf.get("alert_at"),
+            rf.get("critical_at"),
+            (d.get("tourniquet") or {}).get("mode"),
+            pf.get("alert_share"),
+            pf.get("critical_share"),
+            d.get("dinum_information", False),
+            str(a.path),
+            json.dumps(d, ensure_ascii=False),
         ]
-        con.execute(f"INSERT INTO ref.agreements VALUES ({', '.join('?' * len(values))})", values)
-        _many(con, "INSERT INTO ref.agreement_rules VALUES (?, ?)", [[a.id, r] for r in d["rules"]])
-        _many(con, 
-            "INSERT INTO ref.agreement_lots VALUES (?, ?, ?, ?, ?, ?)",
-            [[a.id, lot["lot"], lot.get("title"), lot.get("execution"), lot.get("estimated_ht"), lot.get("maximum_ht")]
-             for lot in d["lots"]],
+        insert_rows(con, "ref.agreements", [values])
+        insert_rows(con, "ref.agreement_rules", [[a.id, r] for r in d["rules"]])
+        insert_rows(
+            con,
+            "ref.agreement_lots",
+            [
+                [
+                    a.id,
+                    lot["lot"],
+                    lot.get("title"),
+                    lot.get("execution"),
+                    lot.get("estimated_ht"),
+                    lot.get("maximum_ht"),
+                ]
+                for lot in d["lots"]
+            ],
         )
         for h in d["holders"]:
             contacts = h.get("contacts") or {}
             email, label = _contacts_choice(contacts)
             con.execute(
                 "INSERT INTO ref.holders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [a.id, h["id"], h["name"], h.get("rank"), h.get("lot"), h.get("form"), h.get("valid_from"),
-                 h.get("valid_to"), h.get("merged_into"), email, label, json.dumps(contacts, ensure_ascii=False)],
+                [
+                    a.id,
+                    h["id"],
+                    h["name"],
+                    h.get("rank"),
+                    h.get("lot"),
+                    h.get("form"),
+                    h.get("valid_from"),
+                    h.get("valid_to"),
+                    h.get("merged_into"),
+                    email,
+                    label,
+                    json.dumps(contacts, ensure_ascii=False),
+                ],
             )
-            spellings = [[a.id, h["id"], None, s, norm_key(s)] for s in {h["name"], *(h.get("spellings") or [])}]
+            spellings = [
+                [a.id, h["id"], None, s, norm_key(s)]
+                for s in {h["name"], *(h.get("spellings") or [])}
+            ]
             for m in h["members"]:
                 con.execute(
                     "INSERT INTO ref.holder_members VALUES (?, ?, ?, ?, ?, ?)",
                     [a.id, h["id"], m["id"], m["name"], m.get("role"), m.get("siren")],
                 )
-                spellings += [[a.id, h["id"], m["id"], s, norm_key(s)] for s in {m["name"], *(m.get("spellings") or [])}]
-            _many(con, "INSERT INTO ref.holder_spellings VALUES (?, ?, ?, ?, ?)", sorted(spellings, key=str))
+                spellings += [
+                    [a.id, h["id"], m["id"], s, norm_key(s)]
+                    for s in {m["name"], *(m.get("spellings") or [])}
+                ]
+            insert_rows(con, "ref.holder_spellings", sorted(spellings, key=str))
         for b in d["beneficiaries"]:
             body = b.get("body")
             body_id = body["id"] if isinstance(body, dict) else body
-            scope = "organisme" if body_id else ("tous_ministeres" if b.get("all_ministries") else "ministere")
+            scope = (
+                "organisme"
+                if body_id
+                else ("tous_ministeres" if b.get("all_ministries") else "ministere")
+            )
             con.execute(
                 "INSERT INTO ref.beneficiaries VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [a.id, b.get("lot"), b["label"], scope, body_id, b.get("ministry"), b.get("condition")],
+                [
+                    a.id,
+                    b.get("lot"),
+                    b["label"],
+                    scope,
+                    body_id,
+                    b.get("ministry"),
+                    b.get("condition"),
+                ],
             )
-        _many(con, 
-            "INSERT INTO ref.beneficiary_exclusions VALUES (?, ?, ?, ?)",
-            [[a.id, e.get("body"), e.get("ministry"), e["reason"]] for e in d.get("exclusions") or []],
+        insert_rows(
+            con,
+            "ref.beneficiary_exclusions",
+            [
+                [a.id, e.get("body"), e.get("ministry"), e["reason"]]
+                for e in d.get("exclusions") or []
+            ],
         )

@@ -1,0 +1,202 @@
+"""Entity resolution: which startup, holder and buyer each raw value means.
+
+`refresh(con, settings)` recomputes core.startup_resolution, core.holder_resolution,
+core.buyer_resolution and core.resolution_review from the distinct raw values of the
+inbox tables, the current beta.gouv.fr snapshot and the agreement files. Deterministic:
+the same inputs give the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pipelines.resolve.buyers import BETAGOUV_KINDS, Body, BuyerIndex
+from pipelines.resolve.holders import HolderIndex
+from pipelines.resolve.startups import StartupIndex
+from pipelines.warehouse import insert_rows
+
+COLUMNS = ("startup", "titulaire", "acheteur")
+
+
+def _values(con, column: str) -> dict[str, int]:
+    """Distinct raw values of one column, with how often they occur."""
+    assert column in COLUMNS
+    rows = con.execute(
+        f"SELECT {column}, count(*) FROM stg.inbox_values WHERE {column} IS NOT NULL GROUP BY 1 ORDER BY 1"  # noqa: S608 - constant
+    ).fetchall()
+    return dict(rows)
+
+
+def startup_index(con, settings) -> StartupIndex:
+    conf = settings.section("resolution")
+    startups = con.execute(
+        "SELECT startup_id, name FROM stg.betagouv_startups ORDER BY startup_id"
+    ).fetchall()
+    history = [
+        r[0]
+        for r in con.execute(
+            "SELECT startup_id FROM ref.startup_listing_history ORDER BY 1"
+        ).fetchall()
+    ]
+    return StartupIndex(
+        startups,
+        history,
+        float(conf.get("startup_fuzzy_threshold", 92)),
+        float(conf.get("startup_fuzzy_margin", 3)),
+    )
+
+
+def holder_index(con, settings) -> HolderIndex:
+    spellings = con.execute(
+        "SELECT agreement_id, holder_id, member_id, spelling FROM ref.holder_spellings ORDER BY ALL"
+    ).fetchall()
+    return HolderIndex(
+        spellings, float(settings.section("resolution").get("holder_fuzzy_threshold", 90))
+    )
+
+
+def buyer_index(con, settings) -> BuyerIndex:
+    bodies = [
+        Body(b, n, k, m, 0)
+        for b, n, k, m in con.execute(
+            "SELECT body_id, name, kind, ministry FROM ref.bodies ORDER BY 1"
+        ).fetchall()
+    ]
+    bodies += [
+        Body(f"ministere:{m}", label, "ministere", m, 0)
+        for m, label in con.execute(
+            "SELECT ministry, label FROM ref.ministries ORDER BY 1"
+        ).fetchall()
+    ]
+    spellings = con.execute(
+        "SELECT body_id, spelling FROM ref.body_spellings ORDER BY ALL"
+    ).fetchall()
+    # beta.gouv.fr organisations not already described by the reference list
+    from pipelines.agreements import load_reference
+
+    linked = set()
+    for body in load_reference()["bodies"]:
+        linked.update(body.get("betagouv_ids") or [])
+    for oid, name, acronym, ministry, kind in con.execute(
+        "SELECT organisation_id, name, acronym, domaine_ministeriel, type FROM stg.betagouv_organisations ORDER BY 1"
+    ).fetchall():
+        if oid in linked:
+            continue
+        body_id = f"betagouv:{oid}"
+        bodies.append(
+            Body(
+                body_id,
+                name or oid,
+                BETAGOUV_KINDS.get(kind or "", "autre"),
+                None if ministry in (None, "", "autres") else ministry,
+                1,
+            )
+        )
+        spellings += [(body_id, s) for s in (name, acronym, oid) if s]
+    return BuyerIndex(
+        bodies, spellings, float(settings.section("resolution").get("buyer_fuzzy_threshold", 93))
+    )
+
+
+def refresh(con, settings) -> dict:
+    """Recompute every resolution table. Runs inside the caller's transaction."""
+    for table in (
+        "startup_resolution",
+        "holder_resolution",
+        "buyer_resolution",
+        "resolution_review",
+    ):
+        con.execute(f"DELETE FROM core.{table}")  # noqa: S608 - fixed names
+    review = []
+
+    startups = startup_index(con, settings)
+    counts = _values(con, "startup")
+    rows = []
+    for raw in counts:
+        r = startups.resolve(raw)
+        rows.append(
+            [raw, r.target, r.method, r.confidence, json.dumps(r.candidates, ensure_ascii=False)]
+        )
+        if r.method == "ambigu" or (
+            r.method == "aucun"
+            and r.candidates
+            and r.candidates[0]["score"] >= startups.threshold - 8
+        ):
+            review.append(
+                [
+                    "startup",
+                    None,
+                    raw,
+                    "plusieurs startups possibles"
+                    if r.method == "ambigu"
+                    else "aucune startup retenue, mais des noms proches existent",
+                    json.dumps(r.candidates, ensure_ascii=False),
+                    counts.get(raw, 0),
+                ]
+            )
+    insert_rows(con, "core.startup_resolution", rows)
+
+    holders = holder_index(con, settings)
+    counts = _values(con, "titulaire")
+    rows = []
+    for raw in counts:
+        for agreement in holders.agreements:
+            r = holders.resolve(raw, agreement)
+            rows.append(
+                [
+                    agreement,
+                    raw,
+                    r.target,
+                    r.member,
+                    r.method,
+                    r.confidence,
+                    json.dumps(r.candidates, ensure_ascii=False),
+                ]
+            )
+            if r.method in ("ambigu", "partiel"):
+                review.append(
+                    [
+                        "titulaire",
+                        agreement,
+                        raw,
+                        "nomme des titulaires différents"
+                        if r.method == "ambigu"
+                        else "une partie du nom n'est pas un titulaire connu",
+                        json.dumps(r.candidates, ensure_ascii=False),
+                        counts.get(raw, 0),
+                    ]
+                )
+    insert_rows(con, "core.holder_resolution", rows)
+
+    buyers = buyer_index(con, settings)
+    counts = _values(con, "acheteur")
+    rows = []
+    for raw in counts:
+        r = buyers.resolve(raw)
+        body = buyers.bodies.get(r.target) if r.target else None
+        rows.append(
+            [
+                raw,
+                r.target,
+                body.name if body else None,
+                body.kind if body else None,
+                body.ministry if body else None,
+                r.method,
+                r.confidence,
+                json.dumps(r.candidates, ensure_ascii=False),
+            ]
+        )
+        if r.method == "ambigu":
+            review.append(
+                [
+                    "acheteur",
+                    None,
+                    raw,
+                    "plusieurs organismes possibles",
+                    json.dumps(r.candidates, ensure_ascii=False),
+                    counts.get(raw, 0),
+                ]
+            )
+    insert_rows(con, "core.buyer_resolution", rows)
+    insert_rows(con, "core.resolution_review", review)
+    return {"a_revoir": len(review)}

@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 from pipelines.errors import SourceError
 from pipelines.http import Fetched, HttpClient, InvalidPayload
 from pipelines.text import unescape
+from pipelines.warehouse import insert_rows
 
 SOURCE = "betagouv"
 LABEL = "API beta.gouv.fr"
@@ -80,7 +81,9 @@ def check_startups(document) -> None:
                     "(le format de l'API a changé)"
                 )
         if not isinstance(attrs["phases"], list):
-            raise InvalidPayload(f"startups.json : « phases » n'est pas une liste (startup « {item['id']} »)")
+            raise InvalidPayload(
+                f"startups.json : « phases » n'est pas une liste (startup « {item['id']} »)"
+            )
 
 
 def parse_startups(document: dict) -> tuple[list[dict], list[dict], list[dict]]:
@@ -91,42 +94,54 @@ def parse_startups(document: dict) -> tuple[list[dict], list[dict], list[dict]]:
         attrs = item["attributes"]
         rel = item.get("relationships") or {}
         main = ((rel.get("incubator") or {}).get("data") or {}).get("id")
-        listed = [i.get("id") for i in ((rel.get("incubators") or {}).get("data") or []) if i.get("id")]
+        listed = [
+            i.get("id") for i in ((rel.get("incubators") or {}).get("data") or []) if i.get("id")
+        ]
         startup_id = str(item["id"])
-        startups.append({
-            "startup_id": startup_id,
-            "name": _text(attrs.get("name")),
-            "pitch": _text(attrs.get("pitch")),
-            "incubator_id": main or (listed[0] if listed else None),
-            "incubator_ids": listed or ([main] if main else []),
-            "sponsors": [s for s in (_strip_org(x) for x in attrs.get("sponsors") or []) if s],
-            "has_sponsors_key": "sponsors" in attrs,
-            "link": _text(attrs.get("link")),
-            "repository": _text(attrs.get("repository")),
-            "thematiques": [unescape(t) for t in attrs.get("thematiques") or []],
-        })
+        startups.append(
+            {
+                "startup_id": startup_id,
+                "name": _text(attrs.get("name")),
+                "pitch": _text(attrs.get("pitch")),
+                "incubator_id": main or (listed[0] if listed else None),
+                "incubator_ids": listed or ([main] if main else []),
+                "sponsors": [s for s in (_strip_org(x) for x in attrs.get("sponsors") or []) if s],
+                "has_sponsors_key": "sponsors" in attrs,
+                "link": _text(attrs.get("link")),
+                "repository": _text(attrs.get("repository")),
+                "thematiques": [unescape(t) for t in attrs.get("thematiques") or []],
+            }
+        )
         for position, phase in enumerate(attrs["phases"]):
             if not isinstance(phase, dict) or not phase.get("name"):
                 continue
-            phases.append({
-                "startup_id": startup_id,
-                "position": position,
-                "phase": str(phase["name"]).strip(),
-                "start_date": _date(phase.get("start")),
-                "end_date": _date(phase.get("end")),
-            })
+            phases.append(
+                {
+                    "startup_id": startup_id,
+                    "position": position,
+                    "phase": str(phase["name"]).strip(),
+                    "start_date": _date(phase.get("start")),
+                    "end_date": _date(phase.get("end")),
+                }
+            )
     incubators = []
     for inc in document.get("included") or []:
-        if not isinstance(inc, dict) or inc.get("type", "incubator") != "incubator" or not inc.get("id"):
+        if (
+            not isinstance(inc, dict)
+            or inc.get("type", "incubator") != "incubator"
+            or not inc.get("id")
+        ):
             continue
         attrs = inc.get("attributes") or {}
-        incubators.append({
-            "incubator_id": str(inc["id"]),
-            "title": _text(attrs.get("title")),
-            "owner_id": _strip_org(attrs.get("owner")),
-            "website": _text(attrs.get("website")),
-            "startup_ids": [],
-        })
+        incubators.append(
+            {
+                "incubator_id": str(inc["id"]),
+                "title": _text(attrs.get("title")),
+                "owner_id": _strip_org(attrs.get("owner")),
+                "website": _text(attrs.get("website")),
+                "startup_ids": [],
+            }
+        )
     return startups, phases, incubators
 
 
@@ -143,14 +158,18 @@ def parse_organisations(document) -> list[dict]:
     rows = []
     for item in items:
         if not isinstance(item, dict) or not item.get("id") or "name" not in item:
-            raise InvalidPayload("organisations.json : une organisation n'a pas d'« id » ou de « name »")
-        rows.append({
-            "organisation_id": _strip_org(item["id"]),
-            "name": _text(item.get("name")),
-            "acronym": _text(item.get("acronym")),
-            "domaine_ministeriel": _text(item.get("domaine_ministeriel")),
-            "type": _text(item.get("type")),
-        })
+            raise InvalidPayload(
+                "organisations.json : une organisation n'a pas d'« id » ou de « name »"
+            )
+        rows.append(
+            {
+                "organisation_id": _strip_org(item["id"]),
+                "name": _text(item.get("name")),
+                "acronym": _text(item.get("acronym")),
+                "domaine_ministeriel": _text(item.get("domaine_ministeriel")),
+                "type": _text(item.get("type")),
+            }
+        )
     return rows
 
 
@@ -167,13 +186,19 @@ def parse_incubators(document) -> list[dict]:
     for item in items:
         if not isinstance(item, dict) or not item.get("id"):
             raise InvalidPayload("incubators.json : un incubateur n'a pas d'« id »")
-        rows.append({
-            "incubator_id": str(item["id"]),
-            "title": _text(item.get("title")),
-            "owner_id": _strip_org(item.get("owner")),
-            "website": _text(item.get("website")),
-            "startup_ids": [str(s["id"]) for s in item.get("startups") or [] if isinstance(s, dict) and s.get("id")],
-        })
+        rows.append(
+            {
+                "incubator_id": str(item["id"]),
+                "title": _text(item.get("title")),
+                "owner_id": _strip_org(item.get("owner")),
+                "website": _text(item.get("website")),
+                "startup_ids": [
+                    str(s["id"])
+                    for s in item.get("startups") or []
+                    if isinstance(s, dict) and s.get("id")
+                ],
+            }
+        )
     return rows
 
 
@@ -186,19 +211,28 @@ PARSERS = {
 def decode_json(body: bytes, content_type: str | None, endpoint: str):
     """Raise InvalidPayload for what an HTTP 200 can hide: HTML error pages, cut JSON."""
     head = body[:512].lstrip().lower()
-    if (content_type and "html" in content_type.lower()) or head.startswith((b"<!doctype", b"<html")):
+    if (content_type and "html" in content_type.lower()) or head.startswith(
+        (b"<!doctype", b"<html")
+    ):
         raise InvalidPayload(f"{endpoint}.json : page HTML reçue au lieu de JSON")
     try:
         return json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidPayload(f"{endpoint}.json : JSON invalide ou tronqué ({exc.__class__.__name__})") from None
+        raise InvalidPayload(
+            f"{endpoint}.json : JSON invalide ou tronqué ({exc.__class__.__name__})"
+        ) from None
 
 
 def parse_payload(endpoint: str, body: bytes, content_type: str | None = None) -> dict:
     document = decode_json(body, content_type, endpoint)
     if endpoint == "startups":
         startups, phases, included = parse_startups(document)
-        return {"version": detect_version(document), "startups": startups, "phases": phases, "included": included}
+        return {
+            "version": detect_version(document),
+            "startups": startups,
+            "phases": phases,
+            "included": included,
+        }
     return {"rows": PARSERS[endpoint](document)}
 
 
@@ -241,14 +275,24 @@ def read_local(base: str, now: datetime) -> Snapshot:
     for endpoint in ENDPOINTS:
         path = folder / f"{endpoint}.json"
         if not path.exists():
-            raise SourceError(f"Le dossier {folder} ne contient pas {endpoint}.json (source {LABEL}).")
+            raise SourceError(
+                f"Le dossier {folder} ne contient pas {endpoint}.json (source {LABEL})."
+            )
         body = path.read_bytes()
         try:
             parsed = parse_payload(endpoint, body)
         except InvalidPayload as exc:
             raise SourceError(f"Le fichier {path} est refusé : {exc}.") from None
-        payloads[endpoint] = Payload(endpoint, path.as_uri(), body, hashlib.sha256(body).hexdigest(),
-                                     None, None, True, parsed)
+        payloads[endpoint] = Payload(
+            endpoint,
+            path.as_uri(),
+            body,
+            hashlib.sha256(body).hexdigest(),
+            None,
+            None,
+            True,
+            parsed,
+        )
     as_of = now
     meta = folder / "snapshot.json"
     if meta.exists():
@@ -258,7 +302,9 @@ def read_local(base: str, now: datetime) -> Snapshot:
     return Snapshot(payloads, now, as_of, "fichier", str(folder))
 
 
-def fetch(client: HttpClient, base: str, cache: dict[str, tuple], stored_bodies) -> dict[str, Payload]:
+def fetch(
+    client: HttpClient, base: str, cache: dict[str, tuple], stored_bodies
+) -> dict[str, Payload]:
     """Conditional GET of the three endpoints. `cache[url] = (etag, last_modified, sha)`;
     `stored_bodies(sha)` returns the body kept in the warehouse for a 304."""
     payloads = {}
@@ -277,11 +323,20 @@ def fetch(client: HttpClient, base: str, cache: dict[str, tuple], stored_bodies)
         got: Fetched = client.get(url, LABEL, etag, last_modified, validate=validate)
         if got.status == 304:
             body = stored_bodies(sha)
-            payloads[endpoint] = Payload(endpoint, url, body, sha, etag, last_modified, False,
-                                         parse_payload(endpoint, body))
+            payloads[endpoint] = Payload(
+                endpoint, url, body, sha, etag, last_modified, False, parse_payload(endpoint, body)
+            )
         else:
-            payloads[endpoint] = Payload(endpoint, url, got.body, hashlib.sha256(got.body).hexdigest(),
-                                         got.etag, got.last_modified, True, parsed["value"])
+            payloads[endpoint] = Payload(
+                endpoint,
+                url,
+                got.body,
+                hashlib.sha256(got.body).hexdigest(),
+                got.etag,
+                got.last_modified,
+                True,
+                parsed["value"],
+            )
     return payloads
 
 
@@ -295,52 +350,104 @@ def current_snapshot(con) -> dict | None:
     ).fetchone()
     if not row:
         return None
-    return dict(zip(["snapshot_id", "startups", "organisations", "incubators", "data_as_of"], row, strict=True))
+    return dict(
+        zip(
+            ["snapshot_id", "startups", "organisations", "incubators", "data_as_of"],
+            row,
+            strict=True,
+        )
+    )
 
 
-def _insert_rows(con, table: str, payload_sha: str, rows: list[dict], columns: list[str], extra: dict | None = None):
-    if not rows:
-        return
-    import pandas as pd
-
-    frame = pd.DataFrame([{**(extra or {}), **{c: r.get(c) for c in columns}} for r in rows])
-    frame.insert(0, "payload_sha256", payload_sha)
-    cols = ", ".join(frame.columns)
-    con.register("_rows", frame)
-    try:
-        con.execute(f"INSERT INTO raw.{table} ({cols}) SELECT {cols} FROM _rows")  # noqa: S608 - fixed names
-    finally:
-        con.unregister("_rows")
+def _insert_rows(
+    con,
+    table: str,
+    payload_sha: str,
+    rows: list[dict],
+    columns: list[str],
+    extra: dict | None = None,
+):
+    records = [
+        {"payload_sha256": payload_sha, **(extra or {}), **{c: r.get(c) for c in columns}}
+        for r in rows
+    ]
+    insert_rows(con, f"raw.{table}", records, ["payload_sha256", *(extra or {}), *columns])
 
 
 def load(con, snapshot: Snapshot) -> bool:
     """Store new payloads and their parsed rows; add a snapshot when the triple changed."""
     for p in snapshot.payloads.values():
-        exists = con.execute("SELECT 1 FROM raw.betagouv_payloads WHERE content_sha256 = ?", [p.sha256]).fetchone()
+        exists = con.execute(
+            "SELECT 1 FROM raw.betagouv_payloads WHERE content_sha256 = ?", [p.sha256]
+        ).fetchone()
         if exists:
             continue
         version = p.parsed.get("version") if p.endpoint == "startups" else None
         con.execute(
             "INSERT INTO raw.betagouv_payloads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [p.sha256, p.endpoint, p.url, version, snapshot.fetched_at, p.etag, p.last_modified,
-             len(p.body), p.body.decode("utf-8-sig")],
+            [
+                p.sha256,
+                p.endpoint,
+                p.url,
+                version,
+                snapshot.fetched_at,
+                p.etag,
+                p.last_modified,
+                len(p.body),
+                p.body.decode("utf-8-sig"),
+            ],
         )
         if p.endpoint == "startups":
-            _insert_rows(con, "betagouv_startups", p.sha256, p.parsed["startups"],
-                         ["startup_id", "name", "pitch", "incubator_id", "incubator_ids", "sponsors",
-                          "has_sponsors_key", "link", "repository", "thematiques"])
-            _insert_rows(con, "betagouv_startup_phases", p.sha256, p.parsed["phases"],
-                         ["startup_id", "position", "phase", "start_date", "end_date"])
-            _insert_rows(con, "betagouv_incubators", p.sha256, p.parsed["included"],
-                         ["incubator_id", "title", "owner_id", "website", "startup_ids"],
-                         {"origin": "startups.included"})
+            _insert_rows(
+                con,
+                "betagouv_startups",
+                p.sha256,
+                p.parsed["startups"],
+                [
+                    "startup_id",
+                    "name",
+                    "pitch",
+                    "incubator_id",
+                    "incubator_ids",
+                    "sponsors",
+                    "has_sponsors_key",
+                    "link",
+                    "repository",
+                    "thematiques",
+                ],
+            )
+            _insert_rows(
+                con,
+                "betagouv_startup_phases",
+                p.sha256,
+                p.parsed["phases"],
+                ["startup_id", "position", "phase", "start_date", "end_date"],
+            )
+            _insert_rows(
+                con,
+                "betagouv_incubators",
+                p.sha256,
+                p.parsed["included"],
+                ["incubator_id", "title", "owner_id", "website", "startup_ids"],
+                {"origin": "startups.included"},
+            )
         elif p.endpoint == "organisations":
-            _insert_rows(con, "betagouv_organisations", p.sha256, p.parsed["rows"],
-                         ["organisation_id", "name", "acronym", "domaine_ministeriel", "type"])
+            _insert_rows(
+                con,
+                "betagouv_organisations",
+                p.sha256,
+                p.parsed["rows"],
+                ["organisation_id", "name", "acronym", "domaine_ministeriel", "type"],
+            )
         else:
-            _insert_rows(con, "betagouv_incubators", p.sha256, p.parsed["rows"],
-                         ["incubator_id", "title", "owner_id", "website", "startup_ids"],
-                         {"origin": "incubators.json"})
+            _insert_rows(
+                con,
+                "betagouv_incubators",
+                p.sha256,
+                p.parsed["rows"],
+                ["incubator_id", "title", "owner_id", "website", "startup_ids"],
+                {"origin": "incubators.json"},
+            )
 
     shas = {e: snapshot.payloads[e].sha256 for e in ENDPOINTS}
     current = current_snapshot(con)
@@ -352,10 +459,19 @@ def load(con, snapshot: Snapshot) -> bool:
     p = snapshot.payloads
     con.execute(
         "INSERT INTO raw.betagouv_snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [snapshot_id, snapshot.fetched_at, snapshot.data_as_of, snapshot.mode, snapshot.base_url,
-         shas["startups"], shas["organisations"], shas["incubators"],
-         len(p["startups"].parsed["startups"]), len(p["organisations"].parsed["rows"]),
-         len(p["incubators"].parsed["rows"])],
+        [
+            snapshot_id,
+            snapshot.fetched_at,
+            snapshot.data_as_of,
+            snapshot.mode,
+            snapshot.base_url,
+            shas["startups"],
+            shas["organisations"],
+            shas["incubators"],
+            len(p["startups"].parsed["startups"]),
+            len(p["organisations"].parsed["rows"]),
+            len(p["incubators"].parsed["rows"]),
+        ],
     )
     return True
 
@@ -375,5 +491,10 @@ def startup_on(con, startup_id: str, on: date) -> dict:
         "AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)",
         [startup_id, on, on],
     ).fetchone()
-    return {"startup_id": startup_id, "date": on, "listed": listed is not None,
-            "basis": listed[0] if listed else None, "phase": phase[0] if phase else None}
+    return {
+        "startup_id": startup_id,
+        "date": on,
+        "listed": listed is not None,
+        "basis": listed[0] if listed else None,
+        "phase": phase[0] if phase else None,
+    }

@@ -1,0 +1,247 @@
+"""One export file -> rows to load, rows to quarantine, and the file's accounting.
+
+`read_export` is pure apart from reading the file: it never touches the warehouse, so it
+can be tested on the corpus in tests/fixtures/inbox and fuzzed with hostile files.
+Invariant, for every file: rows_read = rows_loaded + rows_quarantined. Blank lines and
+total lines are not orders: counted apart (rows_skipped), never silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.sources.orders import parsers
+from pipelines.sources.orders.headers import KINDS, LABELS, match_header
+from pipelines.sources.orders.readers import FileRejected, Limits, open_sheet
+from pipelines.text import clean_cell, norm_key
+
+
+@dataclass
+class FileResult:
+    sha256: str
+    path: str
+    size: int
+    status: str  # charge | rejete | doublon
+    kind: str | None = None
+    reason: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_skipped: int = 0
+    header_line: int | None = None
+    sheet: str | None = None
+    encoding: str | None = None
+    separator: str | None = None
+    columns: dict = field(default_factory=dict)
+    duplicate_of: str | None = None
+    kept_at: str | None = None
+    loaded: list[dict] = field(default_factory=list)
+    quarantined: list[dict] = field(default_factory=list)
+
+    def check(self) -> None:
+        assert self.rows_read == self.rows_loaded + self.rows_quarantined, self.path
+
+
+PARSERS = {
+    "text": parsers.parse_text,
+    "date": parsers.parse_date,
+    "money": parsers.parse_money,
+    "int": parsers.parse_int,
+    "response": parsers.parse_response,
+}
+TOTAL_WORDS = ("total", "soustotal", "totaux", "totalgeneral")
+
+
+def _show_cell(value) -> str | None:
+    if value is None:
+        return None
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text if len(text) <= 500 else text[:500] + f"… ({len(text)} caractères)"
+
+
+def _is_blank(cells: list) -> bool:
+    return all(c is None or (isinstance(c, str) and not clean_cell(c)) for c in cells)
+
+
+def _is_total(cells: list, mapping: dict[int, str], key_columns: list[str]) -> bool:
+    texts = [norm_key(c) for c in cells if isinstance(c, str) and clean_cell(c)]
+    if not any(t.startswith(TOTAL_WORDS) for t in texts):
+        return False
+    keys = [cells[i] for i, col in mapping.items() if col in key_columns and i < len(cells)]
+    return all(
+        k is None or not clean_cell(str(k)) or norm_key(k).startswith(TOTAL_WORDS) for k in keys
+    )
+
+
+def parse_row(
+    kind: str, mapping: dict[int, str], cells: list, agreement_codes: dict[str, str], limits: Limits
+) -> tuple[dict, list[str]]:
+    spec = KINDS[kind]
+    values: dict = {}
+    errors: list[str] = []
+    for index, column in mapping.items():
+        raw = cells[index] if index < len(cells) else None
+        if isinstance(raw, str) and len(raw) > limits.max_cell_chars:
+            errors.append(
+                f"{LABELS[column]} : cellule trop longue ({len(raw)} caractères, maximum {limits.max_cell_chars})"
+            )
+            continue
+        kind_of_cell, _ = spec["columns"][column]
+        empty = raw is None or (isinstance(raw, str) and not clean_cell(raw))
+        if empty:
+            if column in spec["required"]:
+                errors.append(f"{LABELS[column]} vide")
+            values[column] = None
+            continue
+        try:
+            if kind_of_cell == "agreement":
+                key = norm_key(parsers.parse_text(raw))
+                if key not in agreement_codes:
+                    known = ", ".join(sorted(set(agreement_codes.values())))
+                    raise parsers.CellError(
+                        f"accord-cadre « {parsers.parse_text(raw)} » inconnu (connus : {known})"
+                    )
+                values[column] = agreement_codes[key]
+            else:
+                values[column] = PARSERS[kind_of_cell](raw)
+        except parsers.CellError as exc:
+            errors.append(f"{LABELS[column]} : {exc}")
+    if kind == "besoins" and values.get("rang") is not None and values["rang"] < 1:
+        errors.append("rang : doit être supérieur ou égal à 1")
+    return values, errors
+
+
+def values_hash(values: dict) -> str:
+    canonical = json.dumps(
+        {k: str(v) for k, v in sorted(values.items()) if v is not None}, ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:20]
+
+
+def read_export(
+    path: Path, rel: str, sha256: str, limits: Limits, agreement_codes: dict[str, str]
+) -> FileResult:
+    result = FileResult(sha256=sha256, path=rel, size=path.stat().st_size, status="charge")
+    try:
+        sheet = open_sheet(path, limits)
+        rows = sheet.rows
+        head: list[tuple[int, list]] = []
+        for number, cells in rows:
+            head.append((number, cells))
+            if len(head) >= limits.header_search_rows:
+                break
+        result.encoding, result.separator, result.sheet = (
+            sheet.encoding,
+            sheet.separator,
+            sheet.sheet,
+        )
+        match = match_header([c for _, c in head], Path(rel).name, sheet.sheet_kind)
+        if match is None:
+            raise FileRejected(
+                "entete",
+                f"aucune ligne d'en-tête reconnue dans les {limits.header_search_rows} premières lignes "
+                "(colonnes attendues : N° BC, Date du BC, Acheteur, Startup, Titulaire, Montant HT…)",
+            )
+        result.kind = match.kind
+        result.header_line = head[match.line_index][0]
+        result.columns = {match.headers[i]: col for i, col in match.mapping.items()}
+        if match.missing:
+            names = ", ".join(f"« {LABELS[c]} »" for c in match.missing)
+            plural = (
+                "colonnes obligatoires absentes"
+                if len(match.missing) > 1
+                else "colonne obligatoire absente"
+            )
+            raise FileRejected("colonne", f"{plural} : {names} (fichier de type {match.kind})")
+        notes = list(sheet.notes)
+        if match.duplicates:
+            notes.append(
+                "colonnes en double ignorées (gardées dans le détail des lignes) : "
+                + ", ".join(match.duplicates)
+            )
+
+        spec = KINDS[match.kind]
+        seen: dict[tuple, tuple[int, str]] = {}
+
+        def body():
+            yield from head[match.line_index + 1 :]
+            yield from rows
+
+        for number, cells in body():
+            if _is_blank(cells):
+                result.rows_skipped += 1
+                continue
+            if _is_total(cells, match.mapping, spec["key"]):
+                result.rows_skipped += 1
+                notes.append(
+                    f"ligne {number} : ligne de total, ignorée (ce n'est pas une commande)"
+                )
+                continue
+            result.rows_read += 1
+            shown = {
+                (
+                    match.headers[i]
+                    if i < len(match.headers) and match.headers[i]
+                    else f"colonne {i + 1}"
+                ): _show_cell(v)
+                for i, v in enumerate(cells)
+                if v is not None and _show_cell(v) != ""
+            }
+            values, errors = parse_row(match.kind, match.mapping, cells, agreement_codes, limits)
+            if not errors:
+                digest = values_hash(values)
+                key = tuple(
+                    norm_key(values[k]) if k == "titulaire" else values[k] for k in spec["key"]
+                )
+                if key in seen:
+                    first_line, first_digest = seen[key]
+                    what = "N° besoin et rang" if match.kind == "besoins" else "N° BC"
+                    if first_digest == digest:
+                        errors.append(f"ligne en double : identique à la ligne {first_line}")
+                    else:
+                        errors.append(
+                            f"{what} déjà présent ligne {first_line} avec d'autres valeurs : "
+                            "corrigez le fichier, ou déposez la correction dans un nouveau fichier"
+                        )
+                else:
+                    seen[key] = (number, digest)
+            if errors:
+                result.rows_quarantined += 1
+                result.quarantined.append(
+                    {
+                        "line": number,
+                        "reason_code": "ligne",
+                        "reason": f"ligne {number} : " + " ; ".join(errors),
+                        "cells": json.dumps(shown, ensure_ascii=False),
+                    }
+                )
+            else:
+                result.rows_loaded += 1
+                values.update(
+                    line=number, values_hash=digest, cells=json.dumps(shown, ensure_ascii=False)
+                )
+                result.loaded.append(values)
+        result.reason = " ; ".join(notes) if notes else None
+        if result.rows_read == 0:
+            result.reason = "aucune ligne de données sous l'en-tête" + (
+                f" ; {result.reason}" if result.reason else ""
+            )
+    except FileRejected as exc:
+        return FileResult(
+            sha256=sha256,
+            path=rel,
+            size=result.size,
+            status="rejete",
+            kind=result.kind,
+            reason=exc.message,
+            header_line=result.header_line,
+            sheet=result.sheet,
+            encoding=result.encoding,
+            separator=result.separator,
+            columns=result.columns,
+        )
+    result.check()
+    return result
