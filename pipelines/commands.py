@@ -2,81 +2,174 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+from pathlib import Path
 
-from pipelines import ingest, jobs, warehouse
+from pipelines import alerts, findings, ingest, jobs, pipeline, rules, status, warehouse
 from pipelines.cli import not_available
 from pipelines.config import load_settings
-from pipelines.errors import VigieError
+from pipelines.errors import UsageError
 
 
 def _settings(args, offline: bool = False):
     return load_settings(db=args.db, inbox=args.inbox, offline=offline)
 
 
-SOURCES = {
-    "betagouv": ingest.ingest_betagouv,
-    "orders": ingest.ingest_orders,
-}
-
-
-def run_ingest(job, sources: list[str]) -> int:
-    """Each source in its own transaction; one failing source does not stop the others."""
-    failures = 0
-    changed = job.step("reference", ingest.sync_reference).changed
-    for name in sources:
-        try:
-            outcome = job.step(f"ingest.{name}", SOURCES[name])
-            changed |= outcome.changed
-            failures += outcome.status == "echec"
-        except VigieError as exc:
-            failures += 1
-            job.status = "attention"
-            print(f"vigie : {exc.message}", file=sys.stderr)
-    if changed or not warehouse.scalar(job.con, "SELECT count(*) FROM core.startup_resolution"):
-        job.step("resolution", ingest.refresh_resolution)
-    return failures
-
-
 def cmd_ingest(args) -> int:
     settings = _settings(args, offline=args.offline)
-    wanted = list(SOURCES) if args.source == "all" else [args.source]
-    missing = [s for s in wanted if s not in SOURCES]
-    if missing:
-        return not_available(f"ingest --source {missing[0]}", "source à venir")
+    wanted = list(pipeline.SOURCE_STEPS) if args.source == "all" else [args.source]
     with jobs.run(settings, "ingest", {"source": args.source, "offline": args.offline}) as job:
-        failures = run_ingest(job, wanted)
+        failures = pipeline.run_sources(job, wanted)
         for name, outcome in job.outcomes.items():
             print(f"{name} : {outcome.message}")
     return 1 if failures else 0
 
 
 def cmd_demo(args) -> int:
-    return not_available("demo", "à venir")
+    from pipelines import demo
+
+    return demo.run(args)
+
+
+def validate_step(job) -> jobs.StepOutcome:
+    from pipelines import validate
+
+    now = job.settings.now()
+    with warehouse.transaction(job.con):
+        summary = validate.run(job.con, job.run_id, now, warehouse.data_version(job.con))
+    if summary["bloquants"]:
+        status, head = "bloque", f"Validation bloquante : {summary['bloquants']} attente(s) bloquante(s) en échec."
+    elif summary["echecs"]:
+        status, head = "ok", f"Validation : {summary['echecs']} attente(s) non bloquante(s) en échec."
+    else:
+        status, head = "ok", "Validation : toutes les attentes sont satisfaites."
+    counts = {k: v for k, v in summary.items() if k != "details"}
+    return jobs.StepOutcome(status, f"{head} ({summary['attentes']} attentes, {summary['suites']} suites)", counts)
 
 
 def cmd_validate(args) -> int:
-    return not_available("validate", "à venir")
+    settings = _settings(args)
+    with jobs.run(settings, "validate") as job:
+        outcome = job.step("validate", validate_step)
+        print(outcome.message)
+        for line in job.con.execute(
+            "SELECT suite, notes, unexpected_count, blocking, unexpected_sample FROM validation.results "
+            "WHERE run_id = ? AND NOT success ORDER BY NOT blocking, suite", [job.run_id]
+        ).fetchall():
+            suite, notes, count, blocking, sample = line
+            flag = "BLOQUANT" if blocking else "à surveiller"
+            print(f"  [{flag}] {suite} : {notes} — {count if count is not None else '?'} valeur(s) en cause, "
+                  f"ex. {sample}")
+    return 1 if outcome.status == "bloque" else 0
+
+
+def check_step(job) -> jobs.StepOutcome:
+    now = job.settings.now()
+    with warehouse.transaction(job.con):
+        found = rules.evaluate(job.con, job.settings, now)
+        summary = findings.record(job.con, found, job.run_id, now)
+    message = (f"Règles évaluées : {summary['actifs']} constat(s) actif(s), dont {summary['nouveaux']} nouveau(x) ; "
+               f"{summary['disparus']} disparu(s).")
+    return jobs.StepOutcome("ok", message, summary, bool(summary["nouveaux"] or summary["disparus"]))
+
+
+def print_findings_summary(con, out=sys.stdout) -> None:
+    rows = con.execute(
+        "SELECT rule, severity, count(*), count(*) FILTER (WHERE status = 'reviewed') "
+        "FROM findings.findings WHERE active GROUP BY rule, severity "
+        "ORDER BY CASE severity WHEN 'critique' THEN 0 WHEN 'alerte' THEN 1 ELSE 2 END, rule"
+    ).fetchall()
+    if not rows:
+        print("Aucun constat actif.", file=out)
+        return
+    print(f"{'Règle':<28}{'Gravité':<10}{'Constats':>9}{'Revus':>7}", file=out)
+    for rule, severity, n, reviewed in rows:
+        print(f"{rule:<28}{severity:<10}{n:>9}{reviewed:>7}", file=out)
+    by_severity: dict[str, int] = {}
+    for _, severity, n, _ in rows:
+        by_severity[severity] = by_severity.get(severity, 0) + n
+    detail = ", ".join(f"{by_severity[k]} {k}" for k in ("critique", "alerte", "info") if k in by_severity)
+    print(f"Total : {sum(by_severity.values())} constat(s) actif(s) ({detail}).", file=out)
 
 
 def cmd_check(args) -> int:
-    return not_available("check", "à venir")
-
-
-def cmd_alert(args) -> int:
-    return not_available("alert", "à venir")
+    settings = _settings(args)
+    with jobs.run(settings, "check") as job:
+        job.step("reference", ingest.sync_reference)
+        outcome = job.step("check", check_step)
+        print(outcome.message)
+        print_findings_summary(job.con)
+    return 0
 
 
 def cmd_findings(args) -> int:
-    return not_available("findings", "à venir")
+    settings = _settings(args)
+    con = warehouse.connect(settings.db_path, read_only=True)
+    try:
+        if args.rule and args.rule not in rules.codes():
+            raise UsageError(f"Règle inconnue « {args.rule} ». Règles : {', '.join(rules.codes())}.")
+        rows = findings.export_rows(con, args.rule)
+    finally:
+        con.close()
+    text = findings.to_csv(rows) if args.format == "csv" else findings.to_json(rows) + "\n"
+    if args.output:
+        write_atomically(Path(args.output), text)
+        print(f"{len(rows)} constat(s) écrit(s) dans {args.output}.", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
-def cmd_status(args) -> int:
-    return not_available("status", "à venir")
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def cmd_review(args) -> int:
-    return not_available("review", "à venir")
+    settings = _settings(args)
+    by = args.by or os.environ.get("USER") or os.environ.get("USERNAME") or "inconnu"
+    with jobs.run(settings, "review", {"finding_id": args.finding_id}) as job:
+        with warehouse.transaction(job.con):
+            done = findings.review(job.con, args.finding_id, args.reason, by, settings.now(), job.run_id)
+    print(f"Constat {done['finding_id']} ({done['rule']}, {done['subject']}) marqué revu par {by} : "
+          f"il reste dans l'historique et n'alertera plus.")
+    return 0
+
+
+def cmd_status(args) -> int:
+    settings = _settings(args)
+    con = warehouse.connect(settings.db_path, read_only=True)
+    try:
+        report = status.collect(con, settings)
+    finally:
+        con.close()
+    if args.format == "json":
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(status.render_text(report))
+    return 0
+
+
+def alert_step(job, dry_run: bool = False) -> jobs.StepOutcome:
+    summary = alerts.send_all(job.con, job.settings, job.settings.now(), job.run_id, dry_run, out=sys.stdout)
+    status = "echec" if summary["echecs"] else "ok"
+    return jobs.StepOutcome(status, "Alertes : " + " ; ".join(summary["canaux"]) + ".", summary)
+
+
+def cmd_alert(args) -> int:
+    settings = _settings(args)
+    with jobs.run(settings, "alert", {"dry_run": args.dry_run}) as job:
+        outcome = job.step("alert", alert_step, dry_run=args.dry_run)
+    print(outcome.message)
+    return 1 if outcome.status == "echec" else 0
+
+
+def report_step(job, month: str, output: str | None) -> jobs.StepOutcome:
+    return jobs.StepOutcome("ignore", "Rapport : pas encore disponible.")
 
 
 def cmd_report(args) -> int:
@@ -84,7 +177,12 @@ def cmd_report(args) -> int:
 
 
 def cmd_run(args) -> int:
-    return not_available("run", "à venir")
+    settings = _settings(args)
+    with jobs.run(settings, "run", trigger=os.environ.get("VIGIE_TRIGGER", "manuel")) as job:
+        problems = pipeline.run_all(job, validate_step, check_step, alert_step)
+        for name, outcome in job.outcomes.items():
+            print(f"{name} : {outcome.message}")
+    return 1 if problems else 0
 
 
 def cmd_schedule(args) -> int:

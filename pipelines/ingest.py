@@ -169,3 +169,9 @@ def refresh_resolution(job: Job) -> StepOutcome:
         counts = resolve.refresh(job.con, job.settings)
     return StepOutcome("ok", f"Résolution des startups, titulaires et acheteurs : {counts['a_revoir']} valeur(s) à revoir.",
                        counts, True)
+
+
+def ingest_datagouv(job: Job) -> StepOutcome:
+    from pipelines.sources import datagouv
+
+    return datagouv.ingest(job)

@@ -198,5 +198,10 @@ def refresh(con, settings) -> dict:
                 ]
             )
     insert_rows(con, "core.buyer_resolution", rows)
+    # A holder spelling is only worth reviewing under the agreement its rows belong to.
+    used = set(con.execute(
+        "SELECT DISTINCT ra.agreement_id, r.titulaire FROM mart.inbox_rows r "
+        "JOIN mart.row_agreement ra USING (kind, row_key)").fetchall())
+    review = [r for r in review if r[0] != "titulaire" or (r[1], r[2]) in used]
     insert_rows(con, "core.resolution_review", review)
     return {"a_revoir": len(review)}

@@ -1,0 +1,72 @@
+"""`vigie demo`: the whole chain on the embedded sample, offline.
+
+Reads the real beta.gouv.fr snapshot and the sample exports shipped in
+pipelines/sample/, writes a fresh warehouse in data/demo/ (or --db), the findings, the
+alerts it would send (outbox, whatever channel is configured), and the HTML report of
+the sample's last month; ends by printing where each output is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import sys
+from pathlib import Path
+
+from pipelines import commands, fr, jobs, pipeline, warehouse
+from pipelines.config import PACKAGE_DIR, load_settings
+from pipelines.warehouse import relative_to_home
+
+SAMPLE = PACKAGE_DIR / "sample"
+DEMO_DIR = Path("data/demo")
+
+
+def demo_settings(args):
+    db = Path(args.db) if args.db else DEMO_DIR / "vigie.duckdb"
+    settings = load_settings(db=db, inbox=args.inbox or SAMPLE / "inbox", offline=True)
+    # The sample's sources, never the network; alerts to the outbox only.
+    datagouv = SAMPLE / "datagouv"
+    return dataclasses.replace(
+        settings,
+        betagouv_api=str(SAMPLE / "betagouv"),
+        datagouv_api=str(datagouv) if datagouv.is_dir() else settings.datagouv_api,
+        smtp_url=None, webhook_url=None, alert_to=(),
+    )
+
+
+def run(args, out=sys.stdout) -> int:
+    settings = demo_settings(args)
+    if not args.db and settings.data_dir.exists():
+        shutil.rmtree(settings.data_dir)  # data/demo/ is the demo's own: start afresh
+    print(f"Démonstration Vigie sur l'échantillon embarqué ({relative_to_home(SAMPLE)}), sans réseau.", file=out)
+    with jobs.run(settings, "demo", trigger="demo") as job:
+        problems = pipeline.run_all(job, commands.validate_step, commands.check_step, commands.alert_step, err=out)
+        for name, outcome in job.outcomes.items():
+            print(f"  {name} : {outcome.message}", file=out)
+        month = warehouse.scalar(job.con, "SELECT strftime(max(date_bc), '%Y-%m') FROM mart.orders")
+        report_path = None
+        if month:
+            report_step = job.step("report", commands.report_step, month=month, output=None)
+            report_path = report_step.counts.get("fichier")
+        print("", file=out)
+        print("Constats par règle et gravité :", file=out)
+        commands.print_findings_summary(job.con, out=out)
+        files = job.con.execute(
+            "SELECT count(*), sum(rows_loaded), sum(rows_quarantined), count(*) FILTER (WHERE status = 'rejete'), "
+            "count(*) FILTER (WHERE status = 'doublon') FROM raw.inbox_files").fetchone()
+    print("", file=out)
+    print(f"Fichiers lus : {files[0]} ({fr.number(files[1] or 0)} lignes chargées, {fr.number(files[2] or 0)} en "
+          f"quarantaine, {files[3]} fichier(s) rejeté(s), {files[4]} doublon(s)).", file=out)
+    print("Résultats :", file=out)
+    print(f"  entrepôt DuckDB      : {relative_to_home(settings.db_path)}", file=out)
+    print(f"  constats             : vigie findings --db {relative_to_home(settings.db_path)}", file=out)
+    print(f"  alertes (outbox)     : {relative_to_home(settings.outbox)}/", file=out)
+    if settings.rejected_dir.exists():
+        print(f"  fichiers rejetés     : {relative_to_home(settings.rejected_dir)}/", file=out)
+    if report_path:
+        print(f"  rapport HTML ({fr.month(int(month[:4]), int(month[5:]))}) : {report_path}", file=out)
+    print(f"  explorer             : make lab (JupyterLab sur {relative_to_home(settings.db_path)})", file=out)
+    if problems:
+        # The sample holds a file rejected on purpose: a demo that ran is a success.
+        print("(Les fichiers rejetés et les constats font partie de l'échantillon : la démonstration a abouti.)", file=out)
+    return 0

@@ -1,0 +1,63 @@
+"""The scheduled job: ingest every source, validate, check, alert — one idempotent run.
+
+Only what changed is processed again: sources answer 304 or are already known, the
+resolution is recomputed only after a change, validation only when the data version
+moved since the last validation. Validation that blocks stops the run before checks and
+alerts, and says why.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from pipelines import ingest, warehouse
+from pipelines.errors import VigieError
+from pipelines.jobs import Job, StepOutcome
+
+SOURCE_STEPS = {
+    "betagouv": ingest.ingest_betagouv,
+    "datagouv": ingest.ingest_datagouv,
+    "orders": ingest.ingest_orders,
+}
+
+
+def run_sources(job: Job, sources: list[str], err=sys.stderr) -> int:
+    """Each source in its own transaction; one failing source does not stop the others."""
+    failures = 0
+    changed = job.step("reference", ingest.sync_reference).changed
+    for name in sources:
+        try:
+            outcome = job.step(f"ingest.{name}", SOURCE_STEPS[name])
+        except VigieError as exc:
+            failures += 1
+            job.status = "attention"
+            print(f"vigie : {exc.message}", file=err)
+            continue
+        changed |= outcome.changed
+        failures += outcome.status == "echec"
+    if changed or not warehouse.scalar(job.con, "SELECT count(*) FROM core.startup_resolution"):
+        job.step("resolution", ingest.refresh_resolution)
+    return failures
+
+
+def validation_needed(job: Job) -> bool:
+    last = warehouse.scalar(job.con, "SELECT max(data_version) FROM validation.results")
+    return last is None or last < warehouse.data_version(job.con)
+
+
+def run_all(job: Job, validate_step, check_step, alert_step, err=sys.stderr, sources=None) -> int:
+    """The whole chain. Returns the number of things the user must look at."""
+    failures = run_sources(job, sources or list(SOURCE_STEPS), err)
+    if validation_needed(job):
+        outcome = job.step("validate", validate_step)
+    else:
+        outcome = StepOutcome("inchange", "Validation : données inchangées depuis la dernière validation.")
+        job.recorder.step("validate", outcome.status, job.settings.now(), {}, outcome.message)
+        job.outcomes["validate"] = outcome
+    if outcome.status == "bloque":
+        print(f"vigie : {outcome.message} Les règles et les alertes ne sont pas évaluées tant que "
+              "ces données ne sont pas corrigées (voir « vigie validate »).", file=err)
+        return failures + 1
+    job.step("check", check_step)
+    alert = job.step("alert", alert_step)
+    return failures + (alert.status == "echec")

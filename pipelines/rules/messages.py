@@ -1,0 +1,242 @@
+"""French messages for findings: one sentence an analyst understands without the code.
+
+Pure functions of the finding's row (evidence decoded) and a small lookup context.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from pipelines import fr
+
+PHASES = {
+    "investigation": "investigation", "construction": "construction", "acceleration": "accélération",
+    "consolidation": "consolidation", "transfere": "transférée", "opere": "opérée",
+    "abandon": "abandonnée", "abandon-investigation": "abandonnée en investigation",
+}
+RESPONSES = {
+    "accepte": "accepté", "refus": "refus", "desistement": "désistement",
+    "sans_reponse": "sans réponse", "droit_de_suite": "droit de suite",
+}
+
+
+@dataclass
+class Context:
+    agreements: dict[str, str]  # id -> short title
+    ministries: dict[str, str]  # code -> label
+
+    @classmethod
+    def load(cls, con) -> Context:
+        return cls(
+            dict(con.execute("SELECT agreement_id, short_title FROM ref.agreements").fetchall()),
+            dict(con.execute("SELECT ministry, label FROM ref.ministries").fetchall()),
+        )
+
+    def agreement(self, agreement_id: str | None) -> str:
+        """'l'accord-cadre ACIM 2026' — reads after 'de' or 'à' in every message."""
+        if not agreement_id:
+            return "l'accord-cadre"
+        return f"l'accord-cadre {self.agreements.get(agreement_id, agreement_id)}"
+
+    def ministry(self, code: str | None) -> str:
+        return self.ministries.get(code or "", code or "ministère inconnu")
+
+
+def _d(value) -> str:
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return fr.day(value)
+
+
+def _order(row: dict, ev: dict) -> str:
+    when = ev.get("date_bc")
+    return f"Commande {row['numero_bc']}" + (f" du {_d(when)}" if when else "")
+
+
+def _who(row: dict) -> str:
+    parts = []
+    if row.get("acheteur"):
+        parts.append(f"acheteur : {row['acheteur']}")
+    if row.get("titulaire"):
+        parts.append(f"titulaire : {row['titulaire']}")
+    if row.get("amount_ht") is not None:
+        parts.append(f"{fr.money(row['amount_ht'])} HT")
+    return f" ({' ; '.join(parts)})" if parts else ""
+
+
+def _names(candidates, min_score: float = 0) -> str:
+    items = [c for c in (candidates if isinstance(candidates, list) else [])
+             if isinstance(c, dict) and float(c.get("score") or 100) >= min_score]
+    names = [c.get("nom") or c.get("id") or c.get("titulaire") for c in items if isinstance(c, dict)]
+    return ", ".join(n for n in names if n)
+
+
+def hors_startup(row, ev, ctx):
+    base = f"{_order(row, ev)}{_who(row)} : le produit « {ev.get('produit')} » "
+    if ev.get("methode") == "ambigu":
+        return base + (f"peut désigner plusieurs startups ({_names(ev.get('candidats'))}) : impossible de vérifier "
+                       "qu'il s'agit d'une Startup d'État. Précisez l'identifiant beta.gouv.fr.")
+    if ev.get("retiree_de_la_liste"):
+        return base + (f"({ev.get('startup_id')}) ne figurait pas sur la liste beta.gouv.fr/startups à cette date. "
+                       "Le marché ne peut servir qu'à des Startups d'État listées.")
+    near = _names(ev.get("candidats"), min_score=80)
+    hint = f" Noms approchants, non retenus : {near}." if near else ""
+    return base + ("ne correspond à aucune Startup d'État listée sur beta.gouv.fr/startups. Le marché ne peut "
+                   "servir qu'à des Startups d'État (seule exception : les produits numériques de la DINUM, "
+                   "commandés par la DINUM)." + hint)
+
+
+def exception_dinum(row, ev, ctx):
+    return (f"{_order(row, ev)}{_who(row)} : la DINUM commande pour « {ev.get('produit')} », absent de "
+            "beta.gouv.fr/startups. C'est admis pour les produits numériques de la DINUM seulement : "
+            "vérifiez qu'il s'agit bien de l'un d'eux.")
+
+
+def phase_non_eligible(row, ev, ctx):
+    eligible = ", ".join(PHASES.get(p, p) for p in ev.get("phases_eligibles") or [])
+    if ev.get("phase") is None:
+        first = ev.get("premiere_phase")
+        return (f"{_order(row, ev)}{_who(row)} : la commande précède la première phase de la startup "
+                f"{row.get('startup')}" + (f" (le {_d(first)})" if first else "") + f". Phases éligibles : {eligible}.")
+    return (f"{_order(row, ev)}{_who(row)} : à cette date, la startup {row.get('startup')} était en phase "
+            f"« {PHASES.get(ev['phase'], ev['phase'])} », non éligible au titre de {ctx.agreement(row['agreement_id'])} "
+            f"(phases éligibles : {eligible}).")
+
+
+def acheteur_non_beneficiaire(row, ev, ctx):
+    written = ev.get("acheteur_ecrit")
+    name = row.get("acheteur")
+    who = f"« {written} »" + (f" ({name})" if name and name != written else "")
+    lot = f", lot {ev['lot']}" if ev.get("lot") else ""
+    return (f"{_order(row, ev)} : l'acheteur {who} n'est pas bénéficiaire de "
+            f"{ctx.agreement(row['agreement_id'])}{lot} — {ev.get('raison')}.")
+
+
+def titulaire_invalide(row, ev, ctx):
+    written = ev.get("titulaire_ecrit")
+    agreement = ctx.agreement(row["agreement_id"])
+    head = f"{_order(row, ev)}{_who({**row, 'titulaire': None})} : "
+    if ev.get("valide_jusqu_au") and row.get("holder_id"):
+        end = date.fromisoformat(str(ev["valide_jusqu_au"])[:10])
+        merged = f" (fusion dans {ev['fusionne_dans_nom']})" if ev.get("fusionne_dans_nom") else ""
+        return head + (f"{row.get('titulaire')} n'est plus titulaire de {agreement} depuis le "
+                       f"{fr.day(end + timedelta(days=1))}{merged}.")
+    if ev.get("valide_depuis") and row.get("holder_id"):
+        return head + f"{row.get('titulaire')} n'est titulaire de {agreement} qu'à partir du {_d(ev['valide_depuis'])}."
+    if ev.get("methode") == "ambigu":
+        return head + (f"« {written} » désigne plusieurs titulaires ({_names(ev.get('candidats'))}) : "
+                       "impossible de savoir lequel a reçu la commande.")
+    others = [a for a in ev.get("autres_accords") or [] if a != row["agreement_id"]]
+    if others:
+        return head + (f"« {written} » est titulaire de {', '.join(ctx.agreement(a) for a in others)}, "
+                       f"pas de {agreement}.")
+    return head + f"« {written} » n'est pas un titulaire de {agreement}."
+
+
+def hors_periode(row, ev, ctx):
+    inferred = "" if ev.get("methode_accord") == "declare" else " (accord-cadre déduit de la date et du titulaire)"
+    return (f"{_order(row, ev)}{_who(row)} : date hors de la période de {ctx.agreement(row['agreement_id'])}"
+            f"{inferred}, du {_d(ev.get('debut'))} au {_d(ev.get('fin'))}.")
+
+
+def plafond(row, ev, ctx):
+    share, threshold = float(ev["part"]), float(ev["seuil"])
+    name = ctx.agreement(row["agreement_id"])
+    text = (f"{name[0].upper()}{name[1:]}, lot {ev['lot']} : {fr.money(ev['consomme_ht'], 0)} HT commandés, "
+            f"soit {fr.percent(share)} du montant maximum de {fr.money(ev['maximum_ht'], 0)} "
+            f"(seuil de {fr.percent(threshold, 0)} atteint).")
+    if threshold >= 1:
+        return text + " Le lot cesse de produire ses effets quand son maximum est atteint."
+    return text + " Un avenant de +15 % devient possible à partir de 75 % de consommation."
+
+
+def refus_seuil(row, ev, ctx):
+    contact = row.get("contact")
+    write = f" Écrire à : {contact}." if contact else " Contact du titulaire non publié."
+    return (f"{row.get('titulaire')} a refusé ou s'est désisté {ev['total']} fois sur "
+            f"{ctx.agreement(row['agreement_id'])} ({ev['refus']} refus, {ev['desistements']} désistements ; "
+            f"seuil : {ev['seuil']}). À 10, l'acheteur en informe tous les bénéficiaires, qui peuvent retirer "
+            f"ce titulaire de leur tourniquet.{write}")
+
+
+def refus_non_justifie(row, ev, ctx):
+    return (f"Besoin {row['numero_besoin']} du {_d(ev.get('date_besoin'))} (rang {ev.get('rang')}, "
+            f"acheteur : {row.get('acheteur')}) : {row.get('titulaire')} a répondu "
+            f"« {RESPONSES.get(ev.get('reponse'), ev.get('reponse'))} » sans justification. Le titulaire doit "
+            "justifier tout refus auprès du bénéficiaire et de l'acheteur.")
+
+
+def tourniquet(row, ev, ctx):
+    if ev.get("mode") == "sequentiel":
+        return (f"Besoin {ev['besoin']} du {_d(ev.get('date_besoin'))} (acheteur : {row.get('acheteur')}) : "
+                f"après {ev['titulaire_precedent']} (rang {ev['rang_precedent']}), le besoin devait passer à "
+                f"{ev['attendu']} ; il a été proposé à {ev['sollicite']} (rang {ev['rang']}). "
+                f"Ordre du tourniquet : {' → '.join(ev['ordre'])}.")
+    cumuls = ", ".join(f"{k} {fr.money_short(v)}" for k, v in (ev.get("cumuls_avant") or {}).items())
+    when = "au premier cycle" if ev.get("phase") == "premier_cycle" else "alors que l'ordre A > B > C avait dérivé"
+    return (f"{_order(row, ev)}{_who({**row, 'titulaire': None})} : attribuée à {ev['attribue_a']} {when} ; "
+            f"elle revenait à {ev['attendu']} (cumuls avant la commande : {cumuls}) et aucun désistement ni "
+            "droit de suite ne l'explique.")
+
+
+def non_declare_dinum(row, ev, ctx):
+    half = int(ev.get("semestre") or 0)
+    label = f"{'1er' if half % 10 == 1 else '2e'} semestre {half // 10}" if half else "semestre"
+    contact = row.get("contact")
+    write = f" Écrire à : {contact}." if contact else ""
+    return (f"{_order(row, ev)}{_who(row)} : absente des déclarations de {row.get('titulaire')} à la DINUM pour le "
+            f"{label}, alors que ce semestre est déclaré. Les titulaires doivent informer la DINUM de toute "
+            f"commande.{write}")
+
+
+def montant_incoherent(row, ev, ctx):
+    ht = ev.get("montant_ht")
+    if ht is not None and float(ht) <= 0:
+        return f"Commande {row['numero_bc']}{_who({**row, 'amount_ht': None})} : montant HT de {fr.money(ht)}, nul ou négatif."
+    expected = ev.get("ttc_attendu")
+    gap = abs(float(ev["montant_ttc"]) - float(expected))
+    rate = fr.number(1 + float(ev.get("taux_tva") or 0.2), 2)
+    return (f"Commande {row['numero_bc']}{_who({**row, 'amount_ht': None})} : TTC de {fr.money(ev['montant_ttc'])} "
+            f"pour {fr.money(ht)} HT, au lieu de {fr.money(expected)} (HT × {rate}) : écart de {fr.money(gap)}.")
+
+
+def source_perimee(row, ev, ctx):
+    label = ev.get("label") or row["subject"]
+    limit = fr.duration_hours(ev.get("max_age_hours"))
+    if not ev.get("data_as_of"):
+        tail = f" Dernière erreur : {ev['last_error']}" if ev.get("last_error") else ""
+        return f"La source « {label} » n'a jamais été actualisée avec succès (limite : {limit}).{tail}"
+    as_of = datetime.fromisoformat(str(ev["data_as_of"]))
+    tail = f" Dernière erreur : {ev['last_error']}" if ev.get("last_error") else ""
+    return (f"Les données de la source « {label} » datent du {fr.moment(as_of)}, il y a "
+            f"{fr.duration_hours(ev.get('age_hours'))} (limite : {limit}).{tail}")
+
+
+def ministere_different(row, ev, ctx):
+    source = {"incubateur": "propriétaire de son incubateur", "sponsors": "ses sponsors"}.get(
+        ev.get("source_ministere_startup"), "beta.gouv.fr")
+    return (f"Commande {row['numero_bc']} : l'acheteur ({row.get('acheteur')}) relève de "
+            f"« {ctx.ministry(ev.get('ministere_acheteur'))} », la startup {row.get('startup')} de "
+            f"« {ctx.ministry(ev.get('ministere_startup'))} » (selon {source}).")
+
+
+RENDER = {
+    "HORS_STARTUP": hors_startup, "EXCEPTION_DINUM": exception_dinum, "PHASE_NON_ELIGIBLE": phase_non_eligible,
+    "ACHETEUR_NON_BENEFICIAIRE": acheteur_non_beneficiaire, "TITULAIRE_INVALIDE": titulaire_invalide,
+    "HORS_PERIODE": hors_periode, "PLAFOND": plafond, "REFUS_SEUIL": refus_seuil,
+    "REFUS_NON_JUSTIFIE": refus_non_justifie, "TOURNIQUET": tourniquet, "NON_DECLARE_DINUM": non_declare_dinum,
+    "MONTANT_INCOHERENT": montant_incoherent, "SOURCE_PERIMEE": source_perimee,
+    "MINISTERE_DIFFERENT": ministere_different,
+}
+
+
+def render(row: dict, ctx: Context) -> str:
+    evidence = row.get("evidence")
+    ev = json.loads(evidence) if isinstance(evidence, str) else (evidence or {})
+    message = RENDER[row["rule"]](row, ev, ctx)
+    where = f" Source : {row['source_file']}, ligne {row['source_line']}." if row.get("source_file") else ""
+    return message + where

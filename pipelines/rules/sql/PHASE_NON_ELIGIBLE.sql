@@ -1,0 +1,19 @@
+-- PHASE_NON_ELIGIBLE: the startup's phase on the order date is not an eligible phase of
+-- the agreement, or the order predates its first phase. Critique for abandoned ones.
+SELECT
+    'PHASE_NON_ELIGIBLE' AS rule, o.agreement_id, 'commande' AS subject_type, o.numero_bc AS subject,
+    CASE WHEN list_contains(a.critical_phases, o.phase_at_date) THEN 'critique' ELSE 'alerte' END AS severity,
+    o.numero_bc, NULL AS numero_besoin, o.holder_id,
+    coalesce(o.holder_name, o.titulaire) AS titulaire, o.buyer_name AS acheteur, o.startup_name AS startup,
+    o.montant_ht AS amount_ht, o.source_file, o.source_line,
+    to_json({
+        date_bc: o.date_bc, startup_id: o.startup_id, phase: o.phase_at_date,
+        phases_eligibles: a.eligible_phases,
+        premiere_phase: (SELECT min(valid_from) FROM mart.startup_phases p WHERE p.startup_id = o.startup_id)
+    })::VARCHAR AS evidence
+FROM mart.orders_enriched o
+JOIN ref.agreement_rules ar ON ar.agreement_id = o.agreement_id AND ar.rule = 'PHASE_NON_ELIGIBLE'
+JOIN ref.agreements a ON a.agreement_id = o.agreement_id
+WHERE o.startup_id IS NOT NULL
+  AND (o.startup_in_current_list OR o.startup_listed_at_date)
+  AND (o.phase_at_date IS NULL OR NOT list_contains(a.eligible_phases, o.phase_at_date))

@@ -1,0 +1,151 @@
+"""TOURNIQUET: was each need offered, each purchase order given, in turn?
+
+Sequential logic reads better in Python than in SQL. Two modes, set per agreement:
+
+sequentiel (ACIM 2021)  within a need, the holder solicited at rank n+1 must be the one
+    that follows the holder of rank n in the agreement's order, among the holders valid
+    on the need's date (Benext drops out on 2022-04-01). A need under droit de suite is
+    not a tourniquet need.
+valeur (ACIM 2026, CCAP 10.4)  purchase orders of the lot, by date: a first cycle gives
+    one order to each holder in ranking order; afterwards the cumulative value must stay
+    A > B > C, and when it drifts the next order goes to the under-served holder. An
+    order given elsewhere is a finding unless a withdrawal (désistement, refusal, no
+    answer within 10 working days) of the expected holder, or a droit de suite, explains it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+RULE = "TOURNIQUET"
+EXPLAINING = {"desistement", "refus", "sans_reponse"}
+
+
+def _holders(con, agreement_id: str) -> list[dict]:
+    rows = con.execute(
+        "SELECT holder_id, name, rank, valid_from, valid_to, lot, contact_email FROM ref.holders "
+        "WHERE agreement_id = ? AND rank IS NOT NULL ORDER BY rank",
+        [agreement_id],
+    ).fetchall()
+    return [dict(zip(["holder_id", "name", "rank", "valid_from", "valid_to", "lot", "contact"], r, strict=True))
+            for r in rows]
+
+
+def _valid(holders: list[dict], on: date) -> list[dict]:
+    return [h for h in holders if (h["valid_from"] is None or h["valid_from"] <= on)
+            and (h["valid_to"] is None or on <= h["valid_to"])]
+
+
+def _finding(agreement_id, subject_type, subject, row: dict, evidence: dict, holder: dict | None) -> dict:
+    return {
+        "rule": RULE, "agreement_id": agreement_id, "subject_type": subject_type, "subject": subject,
+        "severity": "alerte", "numero_bc": row.get("numero_bc"), "numero_besoin": row.get("numero_besoin"),
+        "holder_id": holder["holder_id"] if holder else None, "titulaire": holder["name"] if holder else None,
+        "acheteur": row.get("buyer_name"), "startup": row.get("startup"),
+        "amount_ht": row.get("montant_ht") or row.get("montant_estime_ht"),
+        "source_file": row.get("source_file"), "source_line": row.get("source_line"),
+        "evidence": json.dumps(evidence, ensure_ascii=False, default=str),
+    }
+
+
+def sequential(con, agreement_id: str) -> list[dict]:
+    holders = _holders(con, agreement_id)
+    by_id = {h["holder_id"]: h for h in holders}
+    cols = ["numero_besoin", "date_besoin", "rang", "holder_id", "titulaire", "reponse", "buyer_name",
+            "startup", "montant_estime_ht", "numero_bc", "source_file", "source_line"]
+    rows = [dict(zip(cols, r, strict=True)) for r in con.execute(
+        f"SELECT {', '.join(cols)} FROM mart.solicitations WHERE agreement_id = ? "  # noqa: S608 - constant columns
+        "ORDER BY numero_besoin, rang", [agreement_id]).fetchall()]
+    needs = defaultdict(list)
+    for r in rows:
+        needs[r["numero_besoin"]].append(r)
+    findings = []
+    for need, sols in needs.items():
+        if any(s["reponse"] == "droit_de_suite" for s in sols):
+            continue
+        order = _valid(holders, sols[0]["date_besoin"])
+        ids = [h["holder_id"] for h in order]
+        for prev, nxt in zip(sols, sols[1:], strict=False):
+            if prev["holder_id"] not in ids or nxt["holder_id"] is None:
+                continue  # an unknown or invalid holder is TITULAIRE_INVALIDE's business
+            expected = ids[(ids.index(prev["holder_id"]) + 1) % len(ids)]
+            if nxt["holder_id"] != expected:
+                evidence = {
+                    "mode": "sequentiel", "besoin": need, "date_besoin": sols[0]["date_besoin"],
+                    "rang_precedent": prev["rang"], "titulaire_precedent": by_id[prev["holder_id"]]["name"],
+                    "rang": nxt["rang"], "attendu": by_id[expected]["name"],
+                    "sollicite": by_id[nxt["holder_id"]]["name"] if nxt["holder_id"] in by_id else nxt["titulaire"],
+                    "ordre": [h["name"] for h in order],
+                    "sequence": [{"rang": s["rang"], "titulaire": s["titulaire"], "reponse": s["reponse"]} for s in sols],
+                }
+                findings.append(_finding(agreement_id, "besoin", need, nxt, evidence, by_id.get(nxt["holder_id"])))
+                break
+    return findings
+
+
+def by_value(con, agreement_id: str) -> list[dict]:
+    """Orders outside the agreement's period are not purchase orders of it (HORS_PERIODE
+    says so): they take no part in the tourniquet."""
+    holders = _holders(con, agreement_id)
+    by_id = {h["holder_id"]: h for h in holders}
+    lots = {h["lot"] for h in holders}
+    cols = ["numero_bc", "date_bc", "holder_id", "titulaire", "montant_ht", "buyer_name", "startup",
+            "source_file", "source_line", "lot"]
+    orders = [dict(zip(cols, r, strict=True)) for r in con.execute(
+        f"SELECT {', '.join('o.' + c for c in cols)} FROM mart.orders_enriched o "  # noqa: S608 - constant columns
+        "JOIN ref.agreements a ON a.agreement_id = o.agreement_id WHERE o.agreement_id = ? "
+        "AND o.date_bc >= coalesce(a.period_start, DATE '1900-01-01') "
+        "AND o.date_bc <= coalesce(a.orders_end, a.period_end, DATE '2999-12-31') "
+        "ORDER BY o.date_bc, o.numero_bc", [agreement_id]).fetchall()]
+    answers = defaultdict(dict)  # numero_bc -> holder -> response (of the need that led to it)
+    for bc, holder, reponse in con.execute(
+        "SELECT numero_bc, holder_id, reponse FROM mart.solicitations "
+        "WHERE agreement_id = ? AND numero_bc IS NOT NULL", [agreement_id]).fetchall():
+        answers[bc][holder] = reponse
+    findings = []
+    for lot in sorted(x for x in lots if x is not None) or [None]:
+        ranked = [h["holder_id"] for h in holders if h["lot"] == lot]
+        cumul = {h: Decimal(0) for h in ranked}
+        served: set[str] = set()
+        for o in orders:
+            if (lot is not None and o["lot"] not in (lot, None)) or o["holder_id"] not in cumul:
+                continue
+            actual = o["holder_id"]
+            if len(served) < len(ranked):
+                phase = "premier_cycle"
+                expected = next(h for h in ranked if h not in served)
+            else:
+                phase = "equilibre"
+                expected = next((ranked[i] for i in range(len(ranked) - 1)
+                                 if cumul[ranked[i]] <= cumul[ranked[i + 1]]), None)
+            said = answers.get(o["numero_bc"], {})
+            explained = (
+                expected is None or actual == expected
+                or said.get(actual) == "droit_de_suite"
+                or said.get(expected) in EXPLAINING
+            )
+            if not explained:
+                evidence = {
+                    "mode": "valeur", "phase": phase, "lot": lot, "date_bc": o["date_bc"],
+                    "attribue_a": by_id[actual]["name"], "attendu": by_id[expected]["name"],
+                    "cumuls_avant": {by_id[h]["name"]: cumul[h] for h in ranked},
+                    "ordre": [by_id[h]["name"] for h in ranked],
+                }
+                findings.append(_finding(agreement_id, "commande", o["numero_bc"], o, evidence, by_id[actual]))
+            cumul[actual] += o["montant_ht"] or 0
+            served.add(actual)
+    return findings
+
+
+def evaluate(con, settings, now) -> list[dict]:
+    findings = []
+    for agreement_id, mode in con.execute(
+        "SELECT a.agreement_id, a.tourniquet_mode FROM ref.agreements a "
+        "JOIN ref.agreement_rules r ON r.agreement_id = a.agreement_id AND r.rule = 'TOURNIQUET' "
+        "WHERE a.tourniquet_mode IS NOT NULL ORDER BY 1"
+    ).fetchall():
+        findings += sequential(con, agreement_id) if mode == "sequentiel" else by_value(con, agreement_id)
+    return findings

@@ -1,0 +1,2 @@
+SELECT organisation_id, name, acronym, domaine_ministeriel, type
+FROM stg.betagouv_organisations

@@ -1,0 +1,133 @@
+"""Data validation with Great Expectations 1.x: one suite per staged table.
+
+The suites are JSON files in expectations/ (one per table, named after it); each
+expectation carries a French `meta.notes` (what it protects) and `meta.bloquant`
+(whether a failure stops checks and alerts). The frame each suite validates is the
+query `pipelines/sql/validation/<suite>.sql`, read from DuckDB into pandas: GX's SQL
+datasource does not work on DuckDB.
+
+Great Expectations is imported here only, and only when a validation runs (~8 s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.config import PACKAGE_DIR, PROJECT_DIR
+from pipelines.warehouse import insert_rows
+
+QUERIES = PACKAGE_DIR / "sql" / "validation"
+SAMPLE_SIZE = 20
+
+
+def suites_dir() -> Path:
+    return Path(os.environ.get("VIGIE_EXPECTATIONS") or PROJECT_DIR / "expectations")
+
+
+def load_suites(folder: Path | None = None) -> dict[str, dict]:
+    folder = folder or suites_dir()
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+
+
+def read_frame(con, suite: str) -> pd.DataFrame:
+    """The suite's frame; DATE columns as Python dates, so ISO bounds compare as dates."""
+    frame = con.execute((QUERIES / f"{suite}.sql").read_text(encoding="utf-8")).df()
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            frame[column] = pd.Series([None if pd.isna(v) else v.date() for v in frame[column]], dtype=object)
+    return frame
+
+
+@dataclass
+class Result:
+    suite: str
+    expectation_type: str
+    column: str | None
+    kwargs: dict
+    blocking: bool
+    success: bool
+    element_count: int | None
+    unexpected_count: int | None
+    unexpected_sample: list
+    notes: str
+
+
+def _plain(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class Validator:
+    """An ephemeral GX context built from the suite files (no GX project on disk)."""
+
+    def __init__(self, suites: dict[str, dict]):
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # never phone home
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        asset = self.context.data_sources.add_pandas("vigie").add_dataframe_asset("frame")
+        self.batch_definition = asset.add_batch_definition_whole_dataframe("whole")
+        self.suites = {}
+        for name, doc in suites.items():
+            suite = gx.ExpectationSuite(name=name, expectations=doc["expectations"], meta=doc.get("meta") or {})
+            self.suites[name] = self.context.suites.add(suite)
+
+    def validate(self, name: str, frame: pd.DataFrame) -> list[Result]:
+        batch = self.batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        outcome = batch.validate(self.suites[name], result_format="COMPLETE")
+        results = []
+        for r in outcome.results:
+            config = r.expectation_config
+            meta = dict(config.meta or {})
+            kwargs = {k: _plain(v) for k, v in dict(config.kwargs).items() if k not in ("batch_id",)}
+            info = r.result or {}
+            sample = info.get("partial_unexpected_list") or []
+            if not sample and config.type == "expect_table_row_count_to_be_between":
+                sample = [info.get("observed_value")]
+            results.append(Result(
+                suite=name, expectation_type=config.type,
+                column=kwargs.get("column") or (",".join(kwargs["column_list"]) if "column_list" in kwargs else
+                                                (f"{kwargs.get('column_A')},{kwargs.get('column_B')}" if "column_A" in kwargs else None)),
+                kwargs=kwargs, blocking=bool(meta.get("bloquant")), success=bool(r.success),
+                element_count=info.get("element_count"), unexpected_count=info.get("unexpected_count"),
+                unexpected_sample=[_plain(v) for v in sample[:SAMPLE_SIZE]], notes=meta.get("notes", ""),
+            ))
+        return results
+
+
+def run(con, run_id: str, now: datetime, data_version: int) -> dict:
+    """Validate every suite, store every result, return a summary."""
+    suites = load_suites()
+    validator = Validator(suites)
+    results: list[Result] = []
+    for name in suites:
+        results += validator.validate(name, read_frame(con, name))
+    insert_rows(con, "validation.results", [{
+        "run_id": run_id, "validated_at": now, "data_version": data_version, "suite": r.suite,
+        "expectation_type": r.expectation_type, "column_name": r.column, "kwargs": json.dumps(r.kwargs, ensure_ascii=False),
+        "blocking": r.blocking, "success": r.success, "element_count": r.element_count,
+        "unexpected_count": r.unexpected_count,
+        "unexpected_sample": json.dumps(r.unexpected_sample, ensure_ascii=False, default=str), "notes": r.notes,
+    } for r in results], ["run_id", "validated_at", "data_version", "suite", "expectation_type", "column_name", "kwargs",
+                          "blocking", "success", "element_count", "unexpected_count", "unexpected_sample", "notes"])
+    failed = [r for r in results if not r.success]
+    blocking = [r for r in failed if r.blocking]
+    return {"suites": len(suites), "attentes": len(results), "echecs": len(failed), "bloquants": len(blocking),
+            "details": [f"{r.suite} : {r.notes} ({r.unexpected_count if r.unexpected_count is not None else '?'} "
+                        f"valeur(s) en cause{', bloquant' if r.blocking else ''})" for r in failed]}
