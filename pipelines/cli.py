@@ -177,9 +177,8 @@ def build_parser() -> Parser:
         "reports/AAAA-MM/ ou dans le dossier donné.",
     )
     p.add_argument("--month", required=True, type=_month, metavar="AAAA-MM", help="mois du rapport")
-    p.add_argument(
-        "--output", metavar="DOSSIER", help="dossier de sortie (défaut : reports/AAAA-MM/)"
-    )
+    p.add_argument("--output", metavar="DOSSIER", help="dossier de sortie (défaut : reports/AAAA-MM/)")
+    p.add_argument("--agreement", metavar="ID", help="un seul accord-cadre (ex. acim-2026) ; défaut : tous")
 
     add(
         "run",

@@ -168,12 +168,25 @@ def cmd_alert(args) -> int:
     return 1 if outcome.status == "echec" else 0
 
 
-def report_step(job, month: str, output: str | None) -> jobs.StepOutcome:
-    return jobs.StepOutcome("ignore", "Rapport : pas encore disponible.")
+def report_step(job, month: str, output: str | None, agreement: str | None = None) -> jobs.StepOutcome:
+    from pipelines.report import render
+
+    if agreement and not warehouse.scalar(job.con, "SELECT count(*) FROM ref.agreements WHERE agreement_id = ?",
+                                          [agreement]):
+        raise UsageError(f"Accord-cadre inconnu « {agreement} » : voir les fichiers de pipelines/agreements/.")
+    target = Path(output) if output else (
+        job.settings.data_dir / "rapports" / month if job.recorder.command == "demo" else Path("reports") / month)
+    path = render.render(job.con, job.settings, month, target, agreement)
+    return jobs.StepOutcome("ok", f"Rapport de {month} écrit : {path}", {"fichier": str(path)})
 
 
 def cmd_report(args) -> int:
-    return not_available("report", "à venir")
+    settings = _settings(args)
+    with jobs.run(settings, "report", {"month": args.month}) as job:
+        job.step("reference", ingest.sync_reference)
+        outcome = job.step("report", report_step, month=args.month, output=args.output, agreement=args.agreement)
+    print(outcome.message)
+    return 0
 
 
 def cmd_run(args) -> int:

@@ -1,0 +1,406 @@
+"""Every number of the monthly report, as functions of the warehouse. The notebooks call
+the same functions, so the report and the notebooks always tell the same numbers.
+
+Frames carry French column labels: they are what analysts read. Amounts are per
+agreement: totals never add two agreements together without saying so.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from pipelines import fr
+
+SEVERITIES = ["critique", "alerte", "info"]
+STARTUP_RULES = ["HORS_STARTUP", "EXCEPTION_DINUM", "PHASE_NON_ELIGIBLE"]
+
+
+@dataclass(frozen=True)
+class Month:
+    start: date
+    end: date  # exclusive
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        year, month = int(text[:4]), int(text[5:7])
+        start = date(year, month, 1)
+        end = date(year + (month == 12), month % 12 + 1, 1)
+        return cls(start, end)
+
+    @property
+    def label(self) -> str:
+        return fr.month(self.start.year, self.start.month)
+
+    @property
+    def key(self) -> str:
+        return self.start.strftime("%Y-%m")
+
+    @property
+    def previous(self) -> Month:
+        return Month.parse((self.start - timedelta(days=1)).strftime("%Y-%m"))
+
+    @property
+    def year_start(self) -> date:
+        return date(self.start.year, 1, 1)
+
+
+def _df(con, query: str, params=None) -> pd.DataFrame:
+    return con.execute(query, params or []).df()
+
+
+# ------------------------------------------------------------------ agreements
+
+
+def agreements(con) -> pd.DataFrame:
+    """The agreements watched, with what is unknown about them said plainly."""
+    frame = _df(con, """
+        SELECT a.agreement_id, a.short_title, a.title, a.period_start, a.period_end,
+               (SELECT count(*) FROM ref.holders h WHERE h.agreement_id = a.agreement_id) AS holders,
+               (SELECT count(*) FROM ref.agreement_lots l WHERE l.agreement_id = a.agreement_id
+                  AND l.maximum_ht IS NULL) AS lots_without_max,
+               (SELECT list(rule ORDER BY rule) FROM ref.agreement_rules r WHERE r.agreement_id = a.agreement_id) AS rules,
+               (SELECT count(*) FROM mart.orders_enriched o WHERE o.agreement_id = a.agreement_id) AS orders
+        FROM ref.agreements a ORDER BY a.agreement_id
+    """)
+    unknowns = []
+    for _, row in frame.iterrows():
+        missing = []
+        if pd.isna(row["period_start"]) or pd.isna(row["period_end"]):
+            missing.append("période non publiée (HORS_PERIODE non évaluée)")
+        if row["holders"] == 0:
+            missing.append("titulaires non publiés (titulaires, refus et tourniquet non suivis)")
+        if row["lots_without_max"]:
+            missing.append("montant maximum non publié (PLAFOND non évaluée)")
+        unknowns.append(" ; ".join(missing) if missing else "—")
+    frame["Inconnu"] = unknowns
+    return frame
+
+
+def agreement_ids_with_orders(con) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT agreement_id FROM mart.orders_enriched WHERE agreement_id IS NOT NULL ORDER BY 1").fetchall()]
+
+
+# ------------------------------------------------------------------ 1. synthèse
+
+
+def orders_by_agreement(con, month: Month) -> pd.DataFrame:
+    """Orders and HT amounts of the month, the previous month and the year to date."""
+    return _df(con, """
+        SELECT a.short_title AS "Accord-cadre", a.agreement_id,
+               count(*) FILTER (WHERE o.date_bc >= $start AND o.date_bc < $end) AS "Commandes du mois",
+               coalesce(sum(o.montant_ht) FILTER (WHERE o.date_bc >= $start AND o.date_bc < $end), 0)
+                   AS "Montant HT du mois",
+               count(*) FILTER (WHERE o.date_bc >= $pstart AND o.date_bc < $start) AS "Commandes du mois précédent",
+               coalesce(sum(o.montant_ht) FILTER (WHERE o.date_bc >= $pstart AND o.date_bc < $start), 0)
+                   AS "Montant HT du mois précédent",
+               count(*) FILTER (WHERE o.date_bc >= $ystart AND o.date_bc < $end) AS "Commandes depuis janvier",
+               coalesce(sum(o.montant_ht) FILTER (WHERE o.date_bc >= $ystart AND o.date_bc < $end), 0)
+                   AS "Montant HT depuis janvier"
+        FROM ref.agreements a
+        LEFT JOIN mart.orders_enriched o ON o.agreement_id = a.agreement_id
+        GROUP BY ALL
+        HAVING count(o.numero_bc) > 0
+        ORDER BY a.agreement_id
+    """, {"start": month.start, "end": month.end, "pstart": month.previous.start, "ystart": month.year_start})
+
+
+def findings_by_severity(con, month: Month) -> pd.DataFrame:
+    """Open findings by severity; those about orders of the month; those opened during it."""
+    frame = _df(con, """
+        SELECT f.severity AS "Gravité",
+               count(*) AS "Constats ouverts",
+               count(*) FILTER (WHERE o.date_bc >= $start AND o.date_bc < $end) AS "Sur des commandes du mois",
+               count(*) FILTER (WHERE f.first_seen_at >= $start AND f.first_seen_at < $end) AS "Apparus pendant le mois"
+        FROM findings.findings f
+        LEFT JOIN mart.orders o ON o.numero_bc = f.numero_bc AND f.subject_type = 'commande'
+        WHERE f.active AND f.status = 'open'
+        GROUP BY 1
+    """, {"start": month.start, "end": month.end})
+    frame["_order"] = frame["Gravité"].map({s: i for i, s in enumerate(SEVERITIES)})
+    return frame.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+
+
+def changes(con, month: Month) -> list[str]:
+    """What changed since last month, in sentences."""
+    out = []
+    for _, r in orders_by_agreement(con, month).iterrows():
+        delta = r["Montant HT du mois"] - r["Montant HT du mois précédent"]
+        trend = "en hausse" if delta > 0 else ("en baisse" if delta < 0 else "stable")
+        out.append(f"{r['Accord-cadre']} : {fr.plural(int(r['Commandes du mois']), 'commande')} pour "
+                   f"{fr.money(r['Montant HT du mois'], 0)} HT en {month.label}, {trend} par rapport à "
+                   f"{month.previous.label} ({fr.plural(int(r['Commandes du mois précédent']), 'commande')}, "
+                   f"{fr.money(r['Montant HT du mois précédent'], 0)} HT).")
+    new = con.execute(
+        "SELECT count(*) FROM findings.findings f JOIN mart.orders o ON o.numero_bc = f.numero_bc "
+        "WHERE f.active AND o.date_bc >= ? AND o.date_bc < ?", [month.start, month.end]).fetchone()[0]
+    out.append(f"{fr.plural(new, 'constat')} porte{'nt' if new > 1 else ''} sur des commandes de {month.label}.")
+    versions = con.execute("SELECT count(*) FROM mart.orders WHERE versions > 1").fetchone()[0]
+    if versions:
+        out.append(f"{fr.plural(versions, 'bon de commande corrigé', 'bons de commande corrigés')} (la dernière "
+                   "version fait foi, les précédentes restent dans l'historique).")
+    return out
+
+
+# ------------------------------------------------------------------ 2. volumes
+
+DIMENSIONS = {
+    "ministere": ("Ministère", "coalesce(m.label, o.buyer_ministry, 'Ministère non déterminé')"),
+    "beneficiaire": ("Bénéficiaire", "coalesce(o.buyer_name, o.acheteur)"),
+    "titulaire": ("Titulaire", "coalesce(o.holder_name, o.titulaire || ' (non reconnu)')"),
+    "accord": ("Accord-cadre", "a.short_title"),
+}
+
+
+def volume(con, month: Month, by: str = "ministere", agreement_id: str | None = None) -> pd.DataFrame:
+    """Orders and HT of the month per ministry (or beneficiary, holder), per agreement."""
+    label, expression = DIMENSIONS[by]
+    return _df(con, f"""
+        SELECT a.short_title AS "Accord-cadre", {expression} AS "{label}",
+               count(*) AS "Commandes", sum(o.montant_ht) AS "Montant HT"
+        FROM mart.orders_enriched o
+        JOIN ref.agreements a ON a.agreement_id = o.agreement_id
+        LEFT JOIN ref.ministries m ON m.ministry = o.buyer_ministry
+        WHERE o.date_bc >= $start AND o.date_bc < $end AND ($agreement IS NULL OR o.agreement_id = $agreement)
+        GROUP BY ALL
+        ORDER BY 1, "Montant HT" DESC, 2
+    """, {"start": month.start, "end": month.end, "agreement": agreement_id})  # noqa: S608 - expression from DIMENSIONS
+
+
+def trend(con, month: Month, months: int = 12, agreement_id: str | None = None) -> pd.DataFrame:
+    """HT per month and agreement over the last `months` months (the report's trend)."""
+    first = Month.parse(month.key)
+    for _ in range(months - 1):
+        first = first.previous
+    return _df(con, """
+        SELECT strftime(o.month, '%Y-%m') AS "Mois", a.short_title AS "Accord-cadre",
+               count(*) AS "Commandes", sum(o.montant_ht) AS "Montant HT"
+        FROM mart.orders_enriched o JOIN ref.agreements a ON a.agreement_id = o.agreement_id
+        WHERE o.date_bc >= $start AND o.date_bc < $end AND ($agreement IS NULL OR o.agreement_id = $agreement)
+        GROUP BY ALL ORDER BY 1, 2
+    """, {"start": first.start, "end": month.end, "agreement": agreement_id})
+
+
+# ------------------------------------------------------------------ 3. Startups d'État
+
+
+def startup_findings(con, month: Month | None = None) -> pd.DataFrame:
+    """Every order that does not serve a listed Startup d'État (or in an ineligible phase),
+    with its explanation and evidence."""
+    frame = _df(con, """
+        SELECT f.finding_id AS "Constat", f.rule AS "Règle", f.severity AS "Gravité",
+               a.short_title AS "Accord-cadre", f.numero_bc AS "Commande", o.date_bc AS "Date",
+               f.acheteur AS "Acheteur", coalesce(o.startup, f.startup) AS "Produit", f.titulaire AS "Titulaire",
+               f.amount_ht AS "Montant HT", f.message AS "Explication",
+               f.source_file || ', ligne ' || f.source_line AS "Provenance",
+               CASE f.status WHEN 'reviewed' THEN 'revu' ELSE 'ouvert' END AS "Statut",
+               f.evidence AS "Preuve"
+        FROM findings.findings f
+        LEFT JOIN mart.orders o ON o.numero_bc = f.numero_bc
+        LEFT JOIN ref.agreements a ON a.agreement_id = f.agreement_id
+        WHERE f.active AND list_contains($rules, f.rule)
+          AND ($start IS NULL OR (o.date_bc >= $start AND o.date_bc < $end))
+        ORDER BY CASE f.severity WHEN 'critique' THEN 0 WHEN 'alerte' THEN 1 ELSE 2 END, o.date_bc, f.numero_bc
+    """, {"rules": STARTUP_RULES, "start": month.start if month else None, "end": month.end if month else None})
+    frame["Preuve"] = [_evidence_text(e) for e in frame["Preuve"]]
+    return frame
+
+
+def _evidence_text(evidence) -> str:
+    if not evidence:
+        return ""
+    data = json.loads(evidence)
+    shown = {k: v for k, v in data.items() if v not in (None, [], "") and k not in ("candidats",)}
+    return " ; ".join(f"{k.replace('_', ' ')} : {v}" for k, v in shown.items())
+
+
+def startup_share(con, month: Month) -> pd.DataFrame:
+    """Share of HT amounts going to listed Startups d'État, per agreement that requires
+    them: over the month and since the agreement started."""
+    return _df(con, """
+        WITH o AS (
+            SELECT o.*, a.short_title,
+                   o.startup_id IS NOT NULL AND (o.startup_in_current_list OR o.startup_listed_at_date) AS listed
+            FROM mart.orders_enriched o JOIN ref.agreements a ON a.agreement_id = o.agreement_id
+            WHERE a.startups_required AND o.date_bc < $end
+        )
+        SELECT short_title AS "Accord-cadre", agreement_id,
+               coalesce(sum(montant_ht) FILTER (WHERE date_bc >= $start), 0) AS "Montant HT du mois",
+               coalesce(sum(montant_ht) FILTER (WHERE date_bc >= $start AND listed), 0)
+                   AS "dont Startups d'État listées (mois)",
+               coalesce(sum(montant_ht), 0) AS "Montant HT cumulé",
+               coalesce(sum(montant_ht) FILTER (WHERE listed), 0) AS "dont Startups d'État listées (cumul)",
+               coalesce(sum(montant_ht) FILTER (WHERE listed), 0) / nullif(sum(montant_ht), 0) AS "Part cumulée"
+        FROM o GROUP BY ALL ORDER BY 1
+    """, {"start": month.start, "end": month.end})
+
+
+# ------------------------------------------------------------------ 4. refus, tourniquet, plafonds
+
+
+def refusals(con, agreement_id: str | None = None) -> pd.DataFrame:
+    return _df(con, """
+        SELECT a.short_title AS "Accord-cadre", r.agreement_id, r.holder_name AS "Titulaire",
+               r.solicitations AS "Sollicitations", r.accepted AS "Acceptations", r.refusals AS "Refus",
+               r.withdrawals AS "Désistements", r.no_answer AS "Sans réponse", r.total AS "Refus et désistements",
+               a.refusal_critical_at AS "Seuil", r.unjustified AS "Sans justification",
+               CASE WHEN r.total >= a.refusal_critical_at THEN 'seuil atteint'
+                    WHEN r.total >= a.refusal_alert_at THEN 'vigilance' ELSE 'sous le seuil' END AS "Situation",
+               coalesce(r.contact_email, 'contact non publié') AS "Écrire à"
+        FROM mart.holder_refusals r JOIN ref.agreements a ON a.agreement_id = r.agreement_id
+        WHERE ($agreement IS NULL OR r.agreement_id = $agreement)
+        ORDER BY a.agreement_id, r.holder_rank
+    """, {"agreement": agreement_id})
+
+
+def refusal_reasons(con, agreement_id: str | None = None) -> pd.DataFrame:
+    return _df(con, """
+        SELECT a.short_title AS "Accord-cadre", coalesce(h.name, s.titulaire) AS "Titulaire",
+               s.numero_besoin AS "Besoin", s.date_besoin AS "Date", s.buyer_name AS "Acheteur",
+               CASE s.reponse WHEN 'refus' THEN 'refus' ELSE 'désistement' END AS "Réponse",
+               coalesce(s.motif, '(aucune justification)') AS "Justification"
+        FROM mart.solicitations s
+        JOIN ref.agreements a ON a.agreement_id = s.agreement_id
+        LEFT JOIN ref.holders h ON h.agreement_id = s.agreement_id
+             AND h.holder_id = coalesce((SELECT merged_into FROM ref.holders x WHERE x.agreement_id = s.agreement_id
+                                         AND x.holder_id = s.holder_id), s.holder_id)
+        WHERE list_contains(a.refusal_responses, s.reponse) AND ($agreement IS NULL OR s.agreement_id = $agreement)
+        ORDER BY a.agreement_id, "Titulaire", s.date_besoin, s.numero_besoin
+    """, {"agreement": agreement_id})
+
+
+def tourniquet(con) -> pd.DataFrame:
+    return _df(con, """
+        SELECT f.finding_id AS "Constat", a.short_title AS "Accord-cadre", f.subject AS "Besoin ou commande",
+               f.acheteur AS "Acheteur", f.message AS "Explication",
+               CASE f.status WHEN 'reviewed' THEN 'revu' ELSE 'ouvert' END AS "Statut"
+        FROM findings.findings f LEFT JOIN ref.agreements a ON a.agreement_id = f.agreement_id
+        WHERE f.active AND f.rule = 'TOURNIQUET' ORDER BY f.agreement_id, f.subject
+    """)
+
+
+def tourniquet_summary(con) -> pd.DataFrame:
+    """Per agreement that runs a tourniquet: needs (or orders) checked and out of turn."""
+    return _df(con, """
+        SELECT a.short_title AS "Accord-cadre",
+               CASE a.tourniquet_mode WHEN 'sequentiel' THEN 'ordre de sollicitation, besoin par besoin'
+                    ELSE 'équilibre en valeur A > B > C' END AS "Règle",
+               CASE a.tourniquet_mode WHEN 'sequentiel'
+                    THEN (SELECT count(DISTINCT numero_besoin) FROM mart.solicitations s WHERE s.agreement_id = a.agreement_id)
+                    ELSE (SELECT count(*) FROM mart.orders_enriched o WHERE o.agreement_id = a.agreement_id) END
+                   AS "Contrôlés",
+               (SELECT count(*) FROM findings.findings f WHERE f.active AND f.rule = 'TOURNIQUET'
+                  AND f.agreement_id = a.agreement_id) AS "Hors tour"
+        FROM ref.agreements a
+        JOIN ref.agreement_rules r ON r.agreement_id = a.agreement_id AND r.rule = 'TOURNIQUET'
+        WHERE a.tourniquet_mode IS NOT NULL ORDER BY a.agreement_id
+    """)
+
+
+def lot_consumption(con) -> pd.DataFrame:
+    return _df(con, """
+        SELECT a.short_title AS "Accord-cadre", c.agreement_id, c.lot AS "Lot", c.title AS "Intitulé",
+               c.maximum_ht AS "Maximum HT", c.consumed_ht AS "Consommé HT", c.share AS "Part consommée",
+               c.orders AS "Bons de commande", c.decp_contracts AS "Marchés subséquents (DECP)",
+               a.plafond_alert_share AS "Seuil d'alerte"
+        FROM mart.lot_consumption c JOIN ref.agreements a ON a.agreement_id = c.agreement_id
+        WHERE c.orders > 0 OR c.decp_contracts > 0 OR c.maximum_ht IS NOT NULL
+        ORDER BY a.agreement_id, c.lot
+    """)
+
+
+def holder_contacts(con) -> pd.DataFrame:
+    return _df(con, """
+        SELECT a.short_title AS "Accord-cadre", h.rank AS "Rang", h.name AS "Titulaire",
+               coalesce(h.contact_email, 'non publié') AS "Écrire à",
+               coalesce(h.contact_label, '') AS "Type de contact",
+               CASE WHEN h.valid_to IS NOT NULL THEN 'jusqu''au ' || strftime(h.valid_to, '%d/%m/%Y') ELSE '' END
+                   AS "Validité",
+               (SELECT string_agg(m.name, ', ' ORDER BY m.name) FROM ref.holder_members m
+                WHERE m.agreement_id = h.agreement_id AND m.holder_id = h.holder_id) AS "Membres"
+        FROM ref.holders h JOIN ref.agreements a ON a.agreement_id = h.agreement_id
+        ORDER BY a.agreement_id, h.rank
+    """)
+
+
+# ------------------------------------------------------------------ 5. qualité des données
+
+
+def sources(con, settings) -> pd.DataFrame:
+    from pipelines.status import collect
+
+    rows = []
+    for s in collect(con, settings)["sources"]:
+        rows.append({
+            "Source": s["label"], "Dernière actualisation réussie": s["last_success_at"],
+            "Données du": s["data_as_of"],
+            "Âge (jours)": None if s["data_age_hours"] is None else round(s["data_age_hours"] / 24, 1),
+            "Limite (jours)": round(float(s["max_age_hours"]) / 24, 1),
+            "Périmée": "oui" if s["stale"] else "non", "Dernière erreur": s["last_error"] or "",
+        })
+    return pd.DataFrame(rows)
+
+
+def validation_summary(con) -> pd.DataFrame:
+    return _df(con, """
+        WITH last AS (SELECT run_id FROM validation.results ORDER BY validated_at DESC LIMIT 1)
+        SELECT suite AS "Table", count(*) AS "Attentes", count(*) FILTER (WHERE success) AS "Satisfaites",
+               count(*) FILTER (WHERE NOT success AND blocking) AS "Bloquantes en échec",
+               count(*) FILTER (WHERE NOT success AND NOT blocking) AS "Non bloquantes en échec",
+               max(validated_at) AS "Validée le"
+        FROM validation.results WHERE run_id IN (SELECT run_id FROM last)
+        GROUP BY suite ORDER BY suite
+    """)
+
+
+def validation_failures(con) -> pd.DataFrame:
+    return _df(con, """
+        WITH last AS (SELECT run_id FROM validation.results ORDER BY validated_at DESC LIMIT 1)
+        SELECT suite AS "Table", CASE WHEN blocking THEN 'bloquante' ELSE 'à surveiller' END AS "Nature",
+               notes AS "Ce que protège l'attente", expectation_type AS "Attente", column_name AS "Colonne",
+               unexpected_count AS "Valeurs en cause", unexpected_sample AS "Exemples"
+        FROM validation.results WHERE run_id IN (SELECT run_id FROM last) AND NOT success
+        ORDER BY NOT blocking, suite
+    """)
+
+
+def quarantine(con) -> pd.DataFrame:
+    return _df(con, """
+        SELECT source_file AS "Fichier", line AS "Ligne", kind AS "Type", reason AS "Raison", processed_at AS "Lu le"
+        FROM stg.quarantine ORDER BY processed_at DESC, source_file, line
+    """)
+
+
+def inbox_files(con) -> pd.DataFrame:
+    return _df(con, """
+        SELECT path AS "Fichier", coalesce(kind, '—') AS "Type", status AS "Statut", rows_read AS "Lues",
+               rows_loaded AS "Chargées", rows_quarantined AS "En quarantaine", coalesce(reason, '') AS "Remarque"
+        FROM stg.inbox_files ORDER BY seq
+    """)
+
+
+def resolution_review(con) -> pd.DataFrame:
+    return _df(con, """
+        SELECT kind AS "Quoi", coalesce(agreement_id, '') AS "Accord-cadre", raw_value AS "Valeur écrite",
+               reason AS "Pourquoi la revoir", occurrences AS "Lignes"
+        FROM core.resolution_review ORDER BY kind, raw_value
+    """)
+
+
+def decp_beside_orders(con) -> pd.DataFrame:
+    """Per agreement: orders of the inbox beside the contracts DECP publishes for it."""
+    return _df(con, """
+        SELECT a.short_title AS "Accord-cadre",
+               (SELECT count(*) FROM mart.orders_enriched o WHERE o.agreement_id = a.agreement_id) AS "Commandes (boîte de dépôt)",
+               (SELECT coalesce(sum(montant_ht), 0) FROM mart.orders_enriched o WHERE o.agreement_id = a.agreement_id)
+                   AS "Montant HT (boîte de dépôt)",
+               (SELECT count(DISTINCT uid) FROM mart.decp_contracts d WHERE d.agreement_id = a.agreement_id)
+                   AS "Contrats publiés (DECP)",
+               (SELECT coalesce(sum(montant), 0) FROM (SELECT DISTINCT uid, montant FROM mart.decp_contracts d
+                   WHERE d.agreement_id = a.agreement_id)) AS "Montant (DECP)"
+        FROM ref.agreements a ORDER BY a.agreement_id
+    """)

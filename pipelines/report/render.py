@@ -1,0 +1,180 @@
+"""The monthly compliance report: one HTML file that opens offline.
+
+DSFR styles and Marianne fonts are inlined; plotly.js is copied beside the file; no other
+host is ever referenced. Everything from the data is escaped by Jinja2 (autoescape), and
+plotly escapes `<` inside chart data.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from pipelines import fr
+from pipelines.config import PARIS
+from pipelines.report import charts, figures
+
+HERE = Path(__file__).parent
+ASSETS = HERE / "assets"
+PLOTLY_JS = "plotly.min.js"
+
+
+def _plotly_js() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
+
+
+def _cell(value, column: str):
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return "—"
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return fr.moment(value.astimezone(PARIS) if value.tzinfo else value)
+    if isinstance(value, date):
+        return fr.day(value)
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if column.startswith("Part") or column.startswith("Seuil d'"):
+            return fr.percent(value)
+        if "Montant" in column or column.endswith(" HT") or "HT " in column or column.startswith("dont "):
+            return fr.money(value, 0)
+        if float(value).is_integer():
+            return fr.number(value)
+        return fr.number(value, 1)
+    return str(value)
+
+
+def table(frame: pd.DataFrame, table_id: str, caption: str, hide: tuple[str, ...] = ("agreement_id",),
+          max_rows: int | None = None) -> dict:
+    columns = [c for c in frame.columns if c not in hide]
+    shown = frame if max_rows is None else frame.head(max_rows)
+    rows = [[_cell(r[c], c) for c in columns] for _, r in shown.iterrows()]
+    raw = [[r[c] for c in columns] for _, r in shown.iterrows()]
+    return {"id": table_id, "caption": caption, "columns": columns, "rows": rows, "raw": raw,
+            "more": max(0, len(frame) - len(shown)), "count": len(frame)}
+
+
+class ChartSet:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, fig) -> str:
+        self.count += 1
+        return fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"graphique-{self.count}",
+                           config={"displaylogo": False, "responsive": True, "locale": "fr"})
+
+
+def build_context(con, settings, month_key: str, agreement_id: str | None = None) -> dict:
+    month = figures.Month.parse(month_key)
+    chart = ChartSet()
+    by_agreement = figures.orders_by_agreement(con, month)
+    if agreement_id:
+        by_agreement = by_agreement[by_agreement["agreement_id"] == agreement_id]
+    severities = figures.findings_by_severity(con, month)
+    volume_ministry = figures.volume(con, month, "ministere", agreement_id)
+    volume_buyer = figures.volume(con, month, "beneficiaire", agreement_id)
+    volume_holder = figures.volume(con, month, "titulaire", agreement_id)
+    trend = figures.trend(con, month, 12, agreement_id)
+    share = figures.startup_share(con, month)
+    startup_findings = figures.startup_findings(con)
+    refusals = figures.refusals(con, agreement_id)
+    lots = figures.lot_consumption(con)
+    sources = figures.sources(con, settings)
+    validation = figures.validation_summary(con)
+    agreements = figures.agreements(con)
+    if agreement_id:
+        agreements = agreements[agreements["agreement_id"] == agreement_id]
+        share = share[share["agreement_id"] == agreement_id]
+        lots = lots[lots["agreement_id"] == agreement_id]
+    stale = sources[sources["Périmée"] == "oui"]["Source"].tolist() if not sources.empty else []
+    quarantine = figures.quarantine(con)
+    return {
+        "month": month, "month_label": month.label, "previous_label": month.previous.label,
+        "generated": fr.moment(settings.now()), "generated_long": fr.long_day(settings.now()),
+        "agreement_filter": agreement_id,
+        "agreements": table(agreements[["agreement_id", "short_title", "title", "period_start", "period_end",
+                                        "holders", "orders", "Inconnu"]].rename(columns={
+            "short_title": "Accord-cadre", "title": "Intitulé", "period_start": "Début", "period_end": "Fin",
+            "holders": "Titulaires", "orders": "Commandes reçues"}), "tableau-accords", "Accords-cadres suivis"),
+        "totals": [{"id": r["agreement_id"], "title": r["Accord-cadre"], "orders": int(r["Commandes du mois"]),
+                    "amount": fr.money(r["Montant HT du mois"], 0), "ytd_orders": int(r["Commandes depuis janvier"]),
+                    "ytd_amount": fr.money(r["Montant HT depuis janvier"], 0)} for _, r in by_agreement.iterrows()],
+        "severity_counts": {r["Gravité"]: int(r["Constats ouverts"]) for _, r in severities.iterrows()},
+        "changes": figures.changes(con, month),
+        "stale": stale,
+        "charts": {
+            "month": chart(charts.month_vs_previous(by_agreement, month.label, month.previous.label)),
+            "severities": chart(charts.severities(severities)),
+            "ministry": chart(charts.volume_bars(volume_ministry, "Ministère", f"Montant HT par ministère, {month.label}")),
+            "trend": chart(charts.trend_lines(trend, "Montant HT par mois et par accord-cadre (12 derniers mois)")),
+            "buyer": chart(charts.volume_bars(volume_buyer, "Bénéficiaire", f"Montant HT par bénéficiaire, {month.label}")),
+            "holder": chart(charts.volume_bars(volume_holder, "Titulaire", f"Montant HT par titulaire, {month.label}")),
+            "share": chart(charts.startup_share(share)),
+            "refusals": chart(charts.refusals(refusals)),
+            "lots": chart(charts.lot_consumption(lots)),
+            "sources": chart(charts.source_ages(sources)),
+            "validation": chart(charts.validation(validation)),
+        },
+        "tables": {
+            "by_agreement": table(by_agreement, "tableau-synthese", f"Commandes et montants HT, {month.label}"),
+            "severities": table(severities, "tableau-gravites", "Constats ouverts par gravité"),
+            "ministry": table(volume_ministry, "tableau-ministeres", f"Commandes par ministère, {month.label}"),
+            "trend": table(trend, "tableau-tendance", "Commandes par mois"),
+            "buyer": table(volume_buyer, "tableau-beneficiaires", f"Commandes par bénéficiaire, {month.label}"),
+            "holder": table(volume_holder, "tableau-titulaires", f"Commandes par titulaire, {month.label}"),
+            "share": table(share, "tableau-part-startups", "Part des montants allant à des Startups d'État listées"),
+            "startup_findings": table(startup_findings, "tableau-hors-startups",
+                                      "Commandes qui ne servent pas une Startup d'État éligible"),
+            "refusals": table(refusals, "tableau-refus", "Refus et désistements par titulaire"),
+            "reasons": table(figures.refusal_reasons(con, agreement_id), "tableau-justifications",
+                             "Justifications des refus et désistements"),
+            "tourniquet_summary": table(figures.tourniquet_summary(con), "tableau-tourniquet-synthese",
+                                        "Respect du tourniquet"),
+            "tourniquet": table(figures.tourniquet(con), "tableau-tourniquet", "Sollicitations ou attributions hors tour"),
+            "lots": table(lots, "tableau-plafonds", "Consommation du montant maximum des lots"),
+            "contacts": table(figures.holder_contacts(con), "tableau-contacts", "Titulaires et à qui écrire"),
+            "sources": table(sources, "tableau-sources", "Sources et fraîcheur des données"),
+            "validation": table(validation, "tableau-validation", "Validation Great Expectations, par table"),
+            "validation_failures": table(figures.validation_failures(con), "tableau-validation-echecs",
+                                         "Attentes en échec"),
+            "quarantine": table(quarantine, "tableau-quarantaine", "Lignes en quarantaine", max_rows=200),
+            "files": table(figures.inbox_files(con), "tableau-fichiers", "Fichiers de la boîte de dépôt", max_rows=300),
+            "review": table(figures.resolution_review(con), "tableau-revue", "Valeurs à revoir (rapprochement)"),
+            "decp": table(figures.decp_beside_orders(con), "tableau-decp",
+                          "Commandes de la boîte de dépôt et contrats publiés dans DECP"),
+        },
+        "chart_count": chart.count,
+        "quarantine_count": len(quarantine),
+    }
+
+
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["money"] = lambda v: fr.money(v, 0)
+    return env
+
+
+def render(con, settings, month_key: str, output_dir: Path, agreement_id: str | None = None) -> Path:
+    context = build_context(con, settings, month_key, agreement_id)
+    context["css"] = (ASSETS / "dsfr.min.css").read_text(encoding="utf-8") + "\n" + \
+        (HERE / "templates" / "report.css").read_text(encoding="utf-8")
+    html = environment().get_template("report.html.j2").render(**context)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    suffix = f"_{agreement_id}" if agreement_id else ""
+    target = output_dir / f"rapport_conformite_{month_key}{suffix}.html"
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(target)
+    js = output_dir / PLOTLY_JS
+    if not js.exists() or js.stat().st_size != _plotly_js().stat().st_size:
+        shutil.copyfile(_plotly_js(), js)
+    return target
