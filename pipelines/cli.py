@@ -21,6 +21,7 @@ EPILOG = (
 )
 
 _ARGPARSE_FR = [
+    (r"argument COMMANDE: invalid choice: (.*?) \(choose from (.*)\)", r"commande inconnue \1 (commandes : \2)"),
     (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
     (
         r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)",

@@ -22,13 +22,17 @@ from pipelines.resolve.startups import Resolution
 from pipelines.text import norm_key, norm_words
 
 # "Octo/Malt", "Octo puis Malt", "Cober x La Manufacture", "Malt + Dynergie"
-_SPLIT = re.compile(r"\s*(?:/|\+|&|,|;|\(|\)|\bx\b|\bet\b|\bpuis\b|\s-\s|\s–\s)\s*", re.I)
+_SPLIT = re.compile(r"\s*(?:/|\+|&|,|;|\(|\)|-|–|\bx\b|\bet\b|\bpuis\b)\s*", re.I)
 MIN_FUZZY_KEY = 5
 
 
 def split_parts(raw: str) -> list[str]:
-    parts = [p.strip(" .-_") for p in _SPLIT.split(raw or "")]
-    return [p for p in parts if norm_key(p)]
+    return [p for p in (p.strip(" ._") for p in _SPLIT.split(raw or "")) if norm_key(p)]
+
+
+def _is_year(part: str) -> bool:
+    """'(2024)', '2026-': years say when, not who."""
+    return bool(re.fullmatch(r"(19|20)\d\d", norm_key(part)))
 
 
 class HolderIndex:
@@ -56,6 +60,17 @@ class HolderIndex:
     def _exact(self, agreement: str, text: str) -> set[tuple[str, str | None]]:
         return self.exact[agreement].get(norm_key(text), set())
 
+    def _rejoin(self, agreement: str, parts: list[str]) -> list[str]:
+        """'ut/7' splits into 'ut' and '7': parts that only make sense together are
+        joined back when together they are a known spelling."""
+        out: list[str] = []
+        for part in parts:
+            if out and not self._exact(agreement, out[-1]) and self._exact(agreement, out[-1] + part):
+                out[-1] = out[-1] + part
+            else:
+                out.append(part)
+        return out
+
     def _fuzzy(self, agreement: str, text: str) -> tuple[set[tuple[str, str | None]], float]:
         if len(norm_key(text)) < MIN_FUZZY_KEY or agreement not in self.fuzzy:
             return set(), 0.0
@@ -75,7 +90,7 @@ class HolderIndex:
         found = self._exact(agreement, text)
         if found:
             return _pick(found, "exact", 1.0)
-        parts = split_parts(text)
+        parts = [p for p in self._rejoin(agreement, split_parts(text)) if not _is_year(p)]
         if len(parts) > 1:
             per_part, unknown, scores = [], 0, []
             for part in parts:
@@ -102,6 +117,31 @@ class HolderIndex:
         hit, score = self._fuzzy(agreement, text)
         if hit:
             return _pick(hit, "approchant", round(score / 100, 3))
+        return self._words(agreement, text)
+
+    def _words(self, agreement: str, text: str) -> Resolution:
+        """Names run together without separators ("Solstice La Zone", "via benext"):
+        the longest runs of words that are a known spelling, the rest ignored."""
+        words = [w for w in norm_words(text).split() if w]
+        hits, unknown, i = [], 0, 0
+        while i < len(words):
+            for j in range(len(words), i, -1):
+                found = self._exact(agreement, "".join(words[i:j]))
+                if found and (j - i > 1 or len(words[i]) >= 3):
+                    hits.append(found)
+                    i = j
+                    break
+            else:
+                unknown += 1
+                i += 1
+        groups = {h for found in hits for h, _ in found}
+        if len(groups) == 1:
+            members = {m for found in hits for _, m in found if m}
+            member = next(iter(members)) if len(members) == 1 else None
+            return Resolution(next(iter(groups)), "partiel" if unknown else "composite", 0.7 if unknown else 0.9,
+                              [], member)
+        if len(groups) > 1:
+            return Resolution(None, "ambigu", 0.0, [{"titulaire": g} for g in sorted(groups)])
         return Resolution(None, "aucun", 0.0)
 
 

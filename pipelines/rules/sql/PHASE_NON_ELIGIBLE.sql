@@ -16,4 +16,6 @@ JOIN ref.agreement_rules ar ON ar.agreement_id = o.agreement_id AND ar.rule = 'P
 JOIN ref.agreements a ON a.agreement_id = o.agreement_id
 WHERE o.startup_id IS NOT NULL
   AND (o.startup_in_current_list OR o.startup_listed_at_date)
+  -- a startup known only from the listing history has no phases to judge
+  AND EXISTS (SELECT 1 FROM mart.startup_phases p WHERE p.startup_id = o.startup_id)
   AND (o.phase_at_date IS NULL OR NOT list_contains(a.eligible_phases, o.phase_at_date))

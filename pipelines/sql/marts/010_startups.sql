@@ -1,12 +1,20 @@
 -- Startups d'État of the current snapshot, with their ministry: the incubator owner's
 -- domaine_ministeriel, else the sponsors' (ministry_source says which was used).
+-- Phases of every startup Vigie has seen, from the latest snapshot that listed it (a
+-- startup removed from the list keeps the phases it last had).
 CREATE OR REPLACE VIEW mart.startup_phases AS
-WITH ordered AS (
+WITH latest AS (
+    SELECT s.startup_id, arg_max(s.payload_sha256, sn.fetched_at) AS payload_sha256
+    FROM raw.betagouv_startups s
+    JOIN raw.betagouv_snapshots sn ON sn.startups_sha256 = s.payload_sha256
+    GROUP BY s.startup_id
+), ordered AS (
     SELECT
-        startup_id, phase, start_date, end_date, position,
-        row_number() OVER (PARTITION BY startup_id ORDER BY start_date, phase_rank(phase), position) AS seq
-    FROM stg.betagouv_phases
-    WHERE start_date IS NOT NULL
+        p.startup_id, p.phase, p.start_date, p.end_date, p.position,
+        row_number() OVER (PARTITION BY p.startup_id ORDER BY p.start_date, phase_rank(p.phase), p.position) AS seq
+    FROM raw.betagouv_startup_phases p
+    JOIN latest l ON l.startup_id = p.startup_id AND l.payload_sha256 = p.payload_sha256
+    WHERE p.start_date IS NOT NULL
 )
 SELECT
     startup_id,
@@ -67,23 +75,30 @@ LEFT JOIN sponsor USING (startup_id)
 LEFT JOIN latest USING (startup_id);
 
 -- When each startup was on the list: the site repository's history before Vigie's own
--- snapshots, then the snapshots (a startup absent from the current one left the list).
+-- snapshots, then the snapshots. A startup missing from the current snapshot left the
+-- list on the date of the first snapshot that no longer had it.
 CREATE OR REPLACE VIEW mart.startup_listing AS
-WITH hist AS (
-    SELECT startup_id, first_added AS listed_from, deleted AS listed_to, 'historique' AS basis
-    FROM ref.startup_listing_history
-    WHERE first_added IS NOT NULL
-), seen AS (
-    SELECT s.startup_id, min(sn.data_as_of)::DATE AS first_seen
+WITH seen AS (
+    SELECT s.startup_id, min(sn.data_as_of) AS first_seen, max(sn.data_as_of) AS last_seen
     FROM raw.betagouv_startups s
     JOIN raw.betagouv_snapshots sn ON sn.startups_sha256 = s.payload_sha256
     GROUP BY s.startup_id
+), removed AS (
+    SELECT seen.startup_id,
+           (SELECT min(sn.data_as_of) FROM raw.betagouv_snapshots sn WHERE sn.data_as_of > seen.last_seen)::DATE
+               AS removed_on
+    FROM seen
+    WHERE seen.startup_id NOT IN (SELECT startup_id FROM stg.betagouv_startups)
+), hist AS (
+    SELECT h.startup_id, h.first_added AS listed_from, coalesce(h.deleted, r.removed_on) AS listed_to,
+           'historique' AS basis
+    FROM ref.startup_listing_history h
+    LEFT JOIN removed r USING (startup_id)
+    WHERE h.first_added IS NOT NULL
 )
 SELECT * FROM hist
 UNION ALL
-SELECT seen.startup_id, seen.first_seen,
-       CASE WHEN cur.startup_id IS NULL THEN (SELECT data_as_of::DATE FROM stg.betagouv_current) END,
-       'instantane'
+SELECT seen.startup_id, seen.first_seen::DATE, r.removed_on, 'instantane'
 FROM seen
-LEFT JOIN stg.betagouv_startups cur USING (startup_id)
+LEFT JOIN removed r USING (startup_id)
 WHERE seen.startup_id NOT IN (SELECT startup_id FROM hist);

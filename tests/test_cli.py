@@ -1,0 +1,69 @@
+"""The command-line contract (spec/CLI.md): every command, French help and errors, exit codes."""
+
+import pytest
+
+from tests.conftest import run_vigie
+
+COMMANDS = ["demo", "ingest", "validate", "check", "alert", "findings", "status", "review", "report", "run", "schedule"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_french_help(command):
+    result = run_vigie(command, "--help")
+    assert result.returncode == 0
+    assert "utilisation :" in result.stdout
+    assert "afficher cette aide" in result.stdout
+    assert "--db" in result.stdout and "--inbox" in result.stdout
+
+
+def test_top_level_help_lists_every_command():
+    result = run_vigie("--help")
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+    assert "VIGIE_BETAGOUV_API" in result.stdout
+
+
+def test_spec_options_exist():
+    assert "--source" in run_vigie("ingest", "--help").stdout
+    assert "--offline" in run_vigie("ingest", "--help").stdout
+    assert "--dry-run" in run_vigie("alert", "--help").stdout
+    help_findings = run_vigie("findings", "--help").stdout
+    assert "--format" in help_findings and "--rule" in help_findings and "--output" in help_findings
+    assert "--reason" in run_vigie("review", "--help").stdout
+    help_report = run_vigie("report", "--help").stdout
+    assert "--month" in help_report and "--output" in help_report
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["ingest", "--source", "nulle-part"], "choix invalide"),
+    (["report"], "arguments obligatoires manquants"),
+    (["report", "--month", "octobre"], "AAAA-MM"),
+    (["review", "XX-1"], "arguments obligatoires manquants"),
+    (["commande-inconnue"], "commande inconnue"),
+    (["findings", "--format", "xml"], "choix invalide"),
+])
+def test_bad_usage_is_french_and_exit_2(argv, fragment):
+    result = run_vigie(*argv)
+    assert result.returncode == 2
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_user_errors_are_french_without_traceback(tmp_path):
+    env = {"VIGIE_DB": str(tmp_path / "absent.duckdb")}
+    result = run_vigie("findings", env=env)
+    assert result.returncode == 1
+    assert "n'existe pas encore" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run_vigie("status", env={**env, "VIGIE_CONFIG": str(tmp_path / "nope.toml")})
+    assert result.returncode == 2
+    assert "introuvable" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_options_override_environment(workspace, cli, tmp_path):
+    other = tmp_path / "autre.duckdb"
+    code, out, _ = cli("ingest", "--source", "betagouv", "--db", str(other))
+    assert code == 0
+    assert other.exists()
+    assert not (workspace / "data" / "vigie.duckdb").exists()
