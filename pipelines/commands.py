@@ -75,7 +75,8 @@ def check_step(job) -> jobs.StepOutcome:
     return jobs.StepOutcome("ok", message, summary, bool(summary["nouveaux"] or summary["disparus"]))
 
 
-def print_findings_summary(con, out=sys.stdout) -> None:
+def print_findings_summary(con, out=None) -> None:
+    out = out or sys.stdout
     rows = con.execute(
         "SELECT rule, severity, count(*), count(*) FILTER (WHERE status = 'reviewed') "
         "FROM findings.findings WHERE active GROUP BY rule, severity "

@@ -34,7 +34,8 @@ def demo_settings(args):
     )
 
 
-def run(args, out=sys.stdout) -> int:
+def run(args, out=None) -> int:
+    out = out or sys.stdout
     settings = demo_settings(args)
     if not args.db and settings.data_dir.exists():
         shutil.rmtree(settings.data_dir)  # data/demo/ is the demo's own: start afresh

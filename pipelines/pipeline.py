@@ -21,8 +21,9 @@ SOURCE_STEPS = {
 }
 
 
-def run_sources(job: Job, sources: list[str], err=sys.stderr) -> int:
+def run_sources(job: Job, sources: list[str], err=None) -> int:
     """Each source in its own transaction; one failing source does not stop the others."""
+    err = err or sys.stderr
     failures = 0
     changed = job.step("reference", ingest.sync_reference).changed
     for name in sources:
@@ -45,8 +46,9 @@ def validation_needed(job: Job) -> bool:
     return last is None or last < warehouse.data_version(job.con)
 
 
-def run_all(job: Job, validate_step, check_step, alert_step, err=sys.stderr, sources=None) -> int:
+def run_all(job: Job, validate_step, check_step, alert_step, err=None, sources=None) -> int:
     """The whole chain. Returns the number of things the user must look at."""
+    err = err or sys.stderr
     failures = run_sources(job, sources or list(SOURCE_STEPS), err)
     if validation_needed(job):
         outcome = job.step("validate", validate_step)

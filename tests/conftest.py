@@ -111,10 +111,20 @@ def smtp_server():
             return "250 OK"
 
     handler = Collector()
+    handler.logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+
+        handler.logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=True)
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    # loopback only: authentication without TLS is acceptable here
+    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_require_tls=False)
     controller.start()
     handler.port = port
     yield handler
