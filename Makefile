@@ -28,7 +28,7 @@ lint: $(STAMP)
 # JupyterLab on the demo warehouse, with no call home (see deploy/jupyter/).
 lab: $(STAMP)
 	test -f $(DEMO_DB) || $(BIN)/vigie demo
-	VIGIE_DB=$(CURDIR)/$(DEMO_DB) JUPYTER_CONFIG_DIR=$(CURDIR)/deploy/jupyter \
+	PATH=$(CURDIR)/$(BIN):$$PATH VIGIE_DB=$(CURDIR)/$(DEMO_DB) JUPYTER_CONFIG_DIR=$(CURDIR)/deploy/jupyter \
 	  $(BIN)/jupyter lab --notebook-dir=notebooks
 
 BENCH_SCALE ?= small
