@@ -11,7 +11,7 @@ import argparse
 import re
 import sys
 
-from pipelines.errors import UsageError, VigieError
+from pipelines.errors import VigieError
 
 EPILOG = (
     "Options communes, aussi lues dans l'environnement : --db (VIGIE_DB, défaut "
@@ -226,10 +226,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-
-
-def not_available(command: str, issue: str) -> int:
-    raise UsageError(f"La commande « vigie {command} » n'est pas encore disponible ({issue}).")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from pipelines import alerts, findings, ingest, jobs, pipeline, rules, status, warehouse
-from pipelines.cli import not_available
 from pipelines.config import load_settings
 from pipelines.errors import UsageError
 
@@ -200,4 +199,6 @@ def cmd_run(args) -> int:
 
 
 def cmd_schedule(args) -> int:
-    return not_available("schedule", "à venir")
+    from pipelines import schedule
+
+    return schedule.serve(_settings(args))

@@ -38,12 +38,10 @@ def record(con, found: list[dict], run_id: str, now: datetime) -> dict:
             continue
         active, _status, *old = existing[fid]
         changes = {k: f.get(k) for k, o in zip(TRACKED, old, strict=True) if str(f.get(k)) != str(o)}
-        sets = ["last_seen_at = ?", "last_seen_run = ?", "active = TRUE"]
-        params = [now, run_id]
-        for key, value in changes.items():
-            sets.append(f"{key} = ?")
-            params.append(value)
-        con.execute(f"UPDATE findings.findings SET {', '.join(sets)} WHERE finding_id = ?", [*params, fid])  # noqa: S608 - column names are constants
+        if changes or not active:
+            sets = ["active = TRUE", *(f"{key} = ?" for key in changes)]
+            con.execute(f"UPDATE findings.findings SET {', '.join(sets)} WHERE finding_id = ?",  # noqa: S608 - column names are constants
+                        [*changes.values(), fid])
         if not active:
             back += 1
             events.append([fid, now, "reapparu", run_id, None])
@@ -60,15 +58,15 @@ def record(con, found: list[dict], run_id: str, now: datetime) -> dict:
         **{k: f.get(k) for k in ("finding_id", "rule", "severity", "agreement_id", "subject_type", "subject",
                                  "numero_bc", "numero_besoin", "holder_id", "titulaire", "acheteur", "startup",
                                  "amount_ht", "message", "evidence", "source_file", "source_line", "contact")},
-        "first_seen_at": now, "first_seen_run": run_id, "last_seen_at": now, "last_seen_run": run_id,
-        "active": True, "status": "open",
+        "first_seen_at": now, "first_seen_run": run_id, "active": True, "status": "open",
     } for f in new], [
         "finding_id", "rule", "severity", "agreement_id", "subject_type", "subject", "numero_bc", "numero_besoin",
         "holder_id", "titulaire", "acheteur", "startup", "amount_ht", "message", "evidence", "source_file",
-        "source_line", "contact", "first_seen_at", "first_seen_run", "last_seen_at", "last_seen_run", "active",
-        "status",
+        "source_line", "contact", "first_seen_at", "first_seen_run", "active", "status",
     ])
     insert_rows(con, "findings.events", events)
+    con.execute("DELETE FROM meta.finding_sightings WHERE list_contains(?, finding_id)", [list(current)])
+    insert_rows(con, "meta.finding_sightings", [[fid, now, run_id] for fid in current])
     return {"nouveaux": len(new), "modifies": updated, "reapparus": back, "disparus": gone, "actifs": len(current)}
 
 

@@ -261,7 +261,7 @@ class HttpClient:
             )
         try:
             with open(part, mode) as fh:
-                for chunk in response.iter_content(chunk_size=1 << 20):
+                for chunk in response.iter_content(chunk_size=1 << 18):
                     fh.write(chunk)
                     if bar:
                         bar.update(len(chunk))

@@ -154,3 +154,13 @@ def write_inbox(folder: Path, name: str, text: str, encoding: str = "utf-8") -> 
     path = folder / name
     path.write_bytes(text.encode(encoding))
     return path
+
+
+@pytest.fixture
+def datagouv(tmp_path, monkeypatch):
+    from tests.datagouv_fixture import DataGouv
+
+    server = DataGouv(tmp_path / "datagouv-src")
+    monkeypatch.setenv("VIGIE_DATAGOUV_API", server.api)
+    yield server
+    server.stop()

@@ -89,7 +89,7 @@ WITH bdc AS (
     QUALIFY row_number() OVER (
         PARTITION BY kind, row_key
         ORDER BY (in_period AND holder_ok) DESC, in_period DESC, holder_ok DESC, started DESC,
-                 CASE WHEN started THEN period_start END DESC NULLS LAST, period_start
+                 CASE WHEN started THEN period_start END DESC NULLS LAST, period_start, agreement_id
     ) = 1
 )
 SELECT

@@ -46,7 +46,8 @@ SELECT
     count(*) FILTER (WHERE s.counts_as_refusal) AS total,
     count(*) FILTER (WHERE s.counts_as_refusal AND s.motif IS NULL) AS unjustified,
     list({besoin: s.numero_besoin, date: s.date_besoin, reponse: s.reponse, motif: s.motif,
-          acheteur: s.buyer_name, titulaire_ecrit: s.titulaire} ORDER BY s.date_besoin, s.numero_besoin)
+          acheteur: s.buyer_name, titulaire_ecrit: s.titulaire, rang: s.rang}
+         ORDER BY s.date_besoin, s.numero_besoin, s.rang)
         FILTER (WHERE s.counts_as_refusal) AS needs
 FROM s
 JOIN ref.holders hh ON hh.agreement_id = s.agreement_id AND hh.holder_id = s.counted_holder

