@@ -37,7 +37,7 @@ bench: $(STAMP)
 
 # The crash-safety kill loop at its full count (CI runs a smaller count).
 stress: $(STAMP)
-	VIGIE_STRESS_KILLS=60 $(BIN)/python -m pytest tests/test_crash_safety.py -m slow -p no:randomly
+	VIGIE_STRESS_KILLS=60 $(BIN)/python -m pytest tests/test_crash_safety.py -m slow
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+import urllib3
 
 from pipelines.errors import SourceError
 from pipelines.logs import log_step, redact
@@ -35,19 +36,39 @@ class Fetched:
     content_type: str | None = None
 
 
+def _chunks(response: requests.Response, size: int = 1 << 16):
+    """The body as it arrives: at most one socket read per chunk, so a caller's deadline
+    is checked even when a server drips its answer byte by byte."""
+    raw = response.raw
+    while True:
+        data = raw.read1(size, decode_content=True)
+        if not data:
+            return
+        yield data
+
+
 def _describe(exc: Exception) -> str:
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return "délai de réponse dépassé"
+    if isinstance(exc, urllib3.exceptions.ProtocolError | urllib3.exceptions.DecodeError):
+        text = str(exc).lower()
+        if "remotedisconnected" in text or "reset by peer" in text:
+            return "connexion coupée par le serveur avant la fin de la réponse"
+        return "réponse tronquée (interrompue avant la fin)"
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "délai de connexion dépassé"
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return "délai de réponse dépassé"
     if isinstance(exc, requests.exceptions.ConnectionError):
         text = str(exc).lower()
+        if "remotedisconnected" in text or "aborted" in text or "reset by peer" in text:
+            return "connexion coupée par le serveur avant la fin de la réponse"
         if "refused" in text:
             return "connexion refusée"
         if "name or service" in text or "resolve" in text or "nodename" in text:
             return "nom de serveur introuvable"
         if "incompleteread" in text or "connection broken" in text or "protocol" in text:
-            return "réponse interrompue avant la fin"
+            return "réponse tronquée (interrompue avant la fin)"
         return "serveur injoignable"
     if isinstance(
         exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
@@ -75,7 +96,7 @@ class HttpClient:
 
     def _read_body(self, response: requests.Response, started: float) -> bytes:
         chunks, size = [], 0
-        for chunk in response.iter_content(chunk_size=65536):
+        for chunk in _chunks(response):
             chunks.append(chunk)
             size += len(chunk)
             if time.monotonic() - started > self.total_timeout:
@@ -143,7 +164,7 @@ class HttpClient:
                 raise
             except InvalidPayload as exc:
                 last_problem = str(exc)
-            except requests.RequestException as exc:
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 last_problem = _describe(exc)
             log_step(
                 "http",
@@ -213,7 +234,7 @@ class HttpClient:
                 raise
             except InvalidPayload as exc:
                 last_problem = str(exc)
-            except requests.RequestException as exc:
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 last_problem = _describe(exc)
             else:
                 size = part.stat().st_size
@@ -261,7 +282,7 @@ class HttpClient:
             )
         try:
             with open(part, mode) as fh:
-                for chunk in response.iter_content(chunk_size=1 << 18):
+                for chunk in _chunks(response, 1 << 18):
                     fh.write(chunk)
                     if bar:
                         bar.update(len(chunk))

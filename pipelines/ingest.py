@@ -167,6 +167,8 @@ def ingest_orders(job: Job) -> StepOutcome:
 def refresh_resolution(job: Job) -> StepOutcome:
     with warehouse.transaction(job.con):
         counts = resolve.refresh(job.con, job.settings)
+        job.con.execute("INSERT OR REPLACE INTO meta.derived_state VALUES ('resolution', ?)",
+                        [warehouse.data_version(job.con)])
     return StepOutcome("ok", f"Résolution des startups, titulaires et acheteurs : {counts['a_revoir']} valeur(s) à revoir.",
                        counts, True)
 

@@ -36,7 +36,8 @@ def run_sources(job: Job, sources: list[str], err=None) -> int:
             continue
         changed |= outcome.changed
         failures += outcome.status == "echec"
-    if changed or not warehouse.scalar(job.con, "SELECT count(*) FROM core.startup_resolution"):
+    resolved_at = warehouse.scalar(job.con, "SELECT data_version FROM meta.derived_state WHERE name = 'resolution'")
+    if changed or resolved_at is None or resolved_at < warehouse.data_version(job.con):
         job.step("resolution", ingest.refresh_resolution)
     return failures
 

@@ -7,6 +7,8 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009\u200b\ufeff]+")
+# C0/C1 control characters (bell, escape…) mean nothing in a spreadsheet cell
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # Characters NFKD does not decompose but people use as letters.
 _LIGATURES = str.maketrans(
@@ -23,7 +25,7 @@ def clean_cell(value) -> str:
     """A cell as a person meant it: no-break and repeated spaces collapsed, trimmed."""
     if value is None:
         return ""
-    return _SPACES.sub(" ", str(value)).strip()
+    return _SPACES.sub(" ", _CONTROLS.sub("", str(value))).strip()
 
 
 def unescape(value):

@@ -164,3 +164,11 @@ def datagouv(tmp_path, monkeypatch):
     monkeypatch.setenv("VIGIE_DATAGOUV_API", server.api)
     yield server
     server.stop()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests.reliability import RECORDS, markdown
+
+    if RECORDS:
+        ARTEFACTS.mkdir(exist_ok=True)
+        (ARTEFACTS / "fiabilite.md").write_text(markdown(), encoding="utf-8")

@@ -74,8 +74,15 @@ class LoopbackServer:
                 if fault == "500":
                     return self._send(500, b"<html>Erreur interne</html>", {"Content-Type": "text/html"})
                 if fault == "timeout":
+                    server.log.append({"method": "GET", "path": self.path, "status": "timeout", "bytes": 0,
+                                       "headers": dict(self.headers)})
                     time.sleep(3)
-                    return self._send(503, b"", {})
+                    try:
+                        self.send_response(503)
+                        self.end_headers()
+                    except OSError:
+                        pass
+                    return None
                 if fault == "html":
                     return self._send(200, b"<!DOCTYPE html><html><body>Maintenance</body></html>",
                                       {"Content-Type": "text/html; charset=utf-8"})
@@ -116,15 +123,20 @@ class LoopbackServer:
                                        "headers": dict(self.headers)})
                     return None
                 if fault == "slow":
+                    server.log.append({"method": "GET", "path": self.path, "status": status, "bytes": 0,
+                                       "headers": dict(self.headers)})
                     self.send_response(status)
                     for k, v in headers.items():
                         self.send_header(k, v)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
-                    for i in range(0, len(body), 64):
-                        self.wfile.write(body[i:i + 64])
-                        self.wfile.flush()
-                        time.sleep(0.2)
+                    try:
+                        for i in range(0, len(body), 64):
+                            self.wfile.write(body[i:i + 64])
+                            self.wfile.flush()
+                            time.sleep(0.2)
+                    except OSError:  # the client gave up: stop dripping
+                        self.close_connection = True
                     return None
                 return self._send(status, body, headers)
 

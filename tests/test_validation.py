@@ -148,7 +148,7 @@ def test_run_stops_before_checks_and_alerts_when_validation_blocks(demo_copy, cl
 
 
 def test_great_expectations_is_only_imported_where_validation_runs(demo_db):
-    code = ("import sys; from pipelines.cli import main; main(['status', '--db', %r]); "
-            "print('GX' if 'great_expectations' in sys.modules else 'NO-GX')") % str(demo_db)
+    code = (f"import sys; from pipelines.cli import main; main(['status', '--db', {str(demo_db)!r}]); "
+            "print('GX' if 'great_expectations' in sys.modules else 'NO-GX')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout
     assert out.strip().endswith("NO-GX")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from pipelines.logs import log_step
 from pipelines.sources.orders.importer import FileResult, read_export
 from pipelines.sources.orders.readers import Limits, is_ignored
 from pipelines.warehouse import insert_rows
@@ -149,7 +150,13 @@ def parse(
             )
             continue
         this_run[f.sha256] = f.rel
-        results.append(read_export(f.path, f.rel, f.sha256, limits, agreement_codes))
+        try:
+            results.append(read_export(f.path, f.rel, f.sha256, limits, agreement_codes))
+        except Exception as exc:  # one unreadable file must not block the inbox
+            log_step("ingest.orders", f"{f.rel} : lecture impossible ({exc.__class__.__name__})", 30, fichier=f.rel)
+            results.append(FileResult(f.sha256, f.rel, f.path.stat().st_size, "rejete",
+                                      reason=f"fichier illisible ({exc.__class__.__name__} : {str(exc)[:200]}) ; "
+                                             "il est mis de côté, signalez-le à l'équipe Vigie"))
     return results
 
 

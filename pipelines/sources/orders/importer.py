@@ -125,6 +125,7 @@ def read_export(
     path: Path, rel: str, sha256: str, limits: Limits, agreement_codes: dict[str, str]
 ) -> FileResult:
     result = FileResult(sha256=sha256, path=rel, size=path.stat().st_size, status="charge")
+    sheet = None
     try:
         sheet = open_sheet(path, limits)
         rows = sheet.rows
@@ -243,5 +244,8 @@ def read_export(
             separator=result.separator,
             columns=result.columns,
         )
+    finally:
+        if sheet is not None:
+            sheet.rows.close()  # release the file now, even when reading stopped early
     result.check()
     return result

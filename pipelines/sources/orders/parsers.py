@@ -7,6 +7,7 @@ tests/test_parsers_properties.py.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -28,6 +29,13 @@ def _show(value) -> str:
 _CURRENCY = re.compile(r"(€|eur(?:os?)?\b|euros?)", re.I)
 _MONEY_CHARS = re.compile(r"^-?[0-9.,' ]+$")
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("1e15")  # a thousand billion euros: beyond, it is not an amount
+
+
+def _bounded(amount: Decimal, raw) -> Decimal:
+    if abs(amount) >= MAX_AMOUNT:
+        raise CellError(f"montant hors limites « {_show(raw)} »")
+    return amount
 
 
 def parse_money(value) -> Decimal:
@@ -47,7 +55,7 @@ def parse_money(value) -> Decimal:
             raise CellError(f"montant illisible « {_show(value)} »") from None
         if not number.is_finite():
             raise CellError(f"montant illisible « {_show(value)} »")
-        return number.quantize(CENT, ROUND_HALF_UP)
+        return _bounded(number, value).quantize(CENT, ROUND_HALF_UP)
     text = clean_cell(value)
     # every kind of space (no-break, narrow no-break) is a thousands separator
     text = re.sub(r"[\s\u00a0\u202f\u2009]", " ", text)
@@ -92,7 +100,7 @@ def parse_money(value) -> Decimal:
         raise CellError(f"montant illisible « {_show(value)} »")
     if "." in body and len(body.split(".")[1]) > 2:
         raise CellError(f"montant « {_show(value)} » : plus de deux décimales")
-    return Decimal(sign + body).quantize(CENT, ROUND_HALF_UP)
+    return _bounded(Decimal(sign + body), value).quantize(CENT, ROUND_HALF_UP)
 
 
 # ------------------------------------------------------------------ dates
@@ -127,7 +135,7 @@ def parse_date(value) -> date:
     if isinstance(value, int | float | Decimal):
         serial = float(value)
         # an Excel serial (1990..2100) in a cell not formatted as a date
-        if serial != int(serial) or not (32874 <= serial <= 73415):
+        if not math.isfinite(serial) or serial != int(serial) or not (32874 <= serial <= 73415):
             raise CellError(f"date illisible « {_show(value)} »")
         return _checked(EXCEL_EPOCH + timedelta(days=int(serial)), value)
     text = clean_cell(value)
@@ -168,7 +176,7 @@ def parse_int(value, label: str = "nombre") -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float | Decimal):
-        if float(value) != int(value):
+        if not math.isfinite(float(value)) or float(value) != int(value):
             raise CellError(f"{label} « {_show(value)} » n'est pas un entier")
         return int(value)
     text = clean_cell(value).lower()

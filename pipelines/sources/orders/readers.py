@@ -164,8 +164,10 @@ def read_csv(data: bytes, limits: Limits) -> Sheet:
     lines, encoding = decode_lines(data)
     if not any(ln.strip() for ln in lines):
         raise FileRejected("vide", "le fichier ne contient aucune ligne")
+    # any cell the file can hold is read (the file's size is bounded); an oversized cell
+    # then sends its row to quarantine instead of rejecting the whole file
+    csv.field_size_limit(max(len(data), 131072))
     separator = sniff_separator(lines)
-    csv.field_size_limit(max(limits.max_cell_chars * 20, 131072))
 
     def rows():
         text = io.StringIO("\n".join(lines))
@@ -251,14 +253,21 @@ def _pick(names: list[str]) -> tuple[str, str | None]:
 def read_xlsx(path: Path, limits: Limits) -> Sheet:
     import openpyxl
 
+    # file objects, not paths: openpyxl judges paths by their extension, we by content
+    handles = [open(path, "rb"), open(path, "rb")]  # noqa: SIM115 - closed by close()
+
+    def close():
+        for h in handles:
+            h.close()
+
     try:
-        formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
-        cached = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        formulas = openpyxl.load_workbook(handles[0], read_only=True, data_only=False)
+        cached = openpyxl.load_workbook(handles[1], read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on broken files
-        raise FileRejected(
-            "format", f"classeur Excel illisible ({exc.__class__.__name__})"
-        ) from None
+        close()
+        raise FileRejected("format", f"classeur Excel illisible ({exc.__class__.__name__})") from None
     if not formulas.sheetnames:
+        close()
         raise FileRejected("vide", "le classeur ne contient aucune feuille")
     name, kind = _pick(formulas.sheetnames)
     ws_f, ws_c = formulas[name], cached[name]
@@ -267,6 +276,7 @@ def read_xlsx(path: Path, limits: Limits) -> Sheet:
     except Exception:
         max_col = 0
     if max_col > limits.max_columns:
+        close()
         raise FileRejected(
             "colonnes",
             f"la feuille « {name} » a {max_col} colonnes, au-delà de la limite de {limits.max_columns}",
@@ -295,6 +305,7 @@ def read_xlsx(path: Path, limits: Limits) -> Sheet:
         finally:
             formulas.close()
             cached.close()
+            close()
 
     return Sheet(rows(), "xlsx", sheet=name, sheet_kind=kind)
 
@@ -354,7 +365,10 @@ def read_ods(path: Path, limits: Limits) -> Sheet:
             if not cells:
                 number += repeat  # empty rows, often repeated to the end of the sheet
                 continue
-            for _ in range(min(repeat, 10_000)):
+            if repeat > 10_000:  # reading them all would not fit; dropping some would lose rows
+                raise FileRejected("repetition", f"ligne {number + 1} répétée {repeat} fois : au-delà de ce qu'un "
+                                   "export peut contenir, le fichier est refusé")
+            for _ in range(repeat):
                 number += 1
                 yield number, list(cells)
 

@@ -47,3 +47,9 @@ CREATE TABLE IF NOT EXISTS meta.data_versions (
     reason      VARCHAR,
     created_at  TIMESTAMPTZ
 );
+
+-- Derived tables (entity resolution) and the data version they were computed from.
+CREATE TABLE IF NOT EXISTS meta.derived_state (
+    name         VARCHAR PRIMARY KEY,
+    data_version INTEGER NOT NULL
+);
