@@ -23,7 +23,6 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests benchmarks
-	$(BIN)/ruff format --check pipelines tests benchmarks
 
 # JupyterLab on the demo warehouse, with no call home (see deploy/jupyter/).
 lab: $(STAMP)

@@ -39,7 +39,8 @@ _ARGPARSE_FR = [
 
 class FrenchFormatter(argparse.RawDescriptionHelpFormatter):
     def add_usage(self, usage, actions, groups, prefix=None):
-        return super().add_usage(usage, actions, groups, prefix="utilisation : ")
+        # argparse asks with prefix="" to build a subcommand's prog: keep that one bare.
+        return super().add_usage(usage, actions, groups, prefix="utilisation : " if prefix is None else prefix)
 
 
 class Parser(argparse.ArgumentParser):

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipelines import alerts, findings, ingest, jobs, pipeline, rules, status, warehouse
+from pipelines import alerts, findings, ingest, jobs, materialise, pipeline, rules, status, warehouse
 from pipelines.config import load_settings
 from pipelines.errors import UsageError
 
@@ -65,11 +65,22 @@ def cmd_validate(args) -> int:
 
 
 def check_step(job) -> jobs.StepOutcome:
-    now = job.settings.now()
-    with warehouse.transaction(job.con):
-        found = rules.evaluate(job.con, job.settings, now)
-        summary = findings.record(job.con, found, job.run_id, now)
-    message = (f"Règles évaluées : {summary['actifs']} constat(s) actif(s), dont {summary['nouveaux']} nouveau(x) ; "
+    """Every rule; or, when neither the data nor the rules changed since the last
+    evaluation, only the rules that move with the clock (the others would answer the same)."""
+    con, now = job.con, job.settings.now()
+    materialise.ensure_current(con)
+    version, signature = warehouse.data_version(con), rules.signature(job.settings)
+    last = con.execute("SELECT data_version, signature FROM meta.derived_state WHERE name = 'check'").fetchone()
+    only = rules.TIME_DEPENDENT if last == (version, signature) else None
+    with warehouse.transaction(con):
+        found = rules.evaluate(con, job.settings, now, only=only)
+        summary = findings.record(con, found, job.run_id, now, rules=only)
+        con.execute("INSERT OR REPLACE INTO meta.derived_state (name, data_version, signature) VALUES ('check', ?, ?)",
+                    [version, signature])
+    summary["regles_evaluees"] = "toutes" if only is None else ", ".join(only)
+    head = "Règles évaluées" if only is None else (
+        "Données et règles inchangées depuis la dernière évaluation : seule la fraîcheur des sources est réévaluée")
+    message = (f"{head} : {summary['actifs']} constat(s) actif(s), dont {summary['nouveaux']} nouveau(x) ; "
                f"{summary['disparus']} disparu(s).")
     return jobs.StepOutcome("ok", message, summary, bool(summary["nouveaux"] or summary["disparus"]))
 
@@ -174,6 +185,7 @@ def report_step(job, month: str, output: str | None, agreement: str | None = Non
     if agreement and not warehouse.scalar(job.con, "SELECT count(*) FROM ref.agreements WHERE agreement_id = ?",
                                           [agreement]):
         raise UsageError(f"Accord-cadre inconnu « {agreement} » : voir les fichiers de pipelines/agreements/.")
+    materialise.ensure_current(job.con)
     target = Path(output) if output else (
         job.settings.data_dir / "rapports" / month if job.recorder.command == "demo" else Path("reports") / month)
     path = render.render(job.con, job.settings, month, target, agreement)

@@ -24,11 +24,16 @@ TRACKED = ["severity", "message", "evidence", "titulaire", "acheteur", "startup"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def record(con, found: list[dict], run_id: str, now: datetime) -> dict:
-    """Upsert the findings of one evaluation. Runs inside the caller's transaction."""
+def record(con, found: list[dict], run_id: str, now: datetime, rules: list[str] | None = None) -> dict:
+    """Upsert the findings of one evaluation. Runs inside the caller's transaction.
+
+    `rules`: when only these rules were evaluated (the others' inputs did not change), the
+    findings of the other rules are kept as they are and counted as seen again."""
     existing = {r[0]: r[1:] for r in con.execute(
         "SELECT finding_id, active, status, severity, message, evidence, titulaire, acheteur, startup, amount_ht, "
-        "source_file, source_line, contact, numero_bc, numero_besoin, holder_id FROM findings.findings").fetchall()}
+        "source_file, source_line, contact, numero_bc, numero_besoin, holder_id FROM findings.findings "
+        "WHERE $all OR list_contains($rules::VARCHAR[], rule)",
+        {"all": rules is None, "rules": rules or []}).fetchall()}
     current = {f["finding_id"]: f for f in found}
     new, updated, back, gone, events = [], 0, 0, 0, []
     for fid, f in current.items():
@@ -65,9 +70,19 @@ def record(con, found: list[dict], run_id: str, now: datetime) -> dict:
         "source_line", "contact", "first_seen_at", "first_seen_run", "active", "status",
     ])
     insert_rows(con, "findings.events", events)
-    con.execute("DELETE FROM meta.finding_sightings WHERE list_contains(?, finding_id)", [list(current)])
+    con.execute("DELETE FROM meta.finding_sightings WHERE finding_id IN (SELECT unnest(?))", [list(current)])
     insert_rows(con, "meta.finding_sightings", [[fid, now, run_id] for fid in current])
-    return {"nouveaux": len(new), "modifies": updated, "reapparus": back, "disparus": gone, "actifs": len(current)}
+    kept = 0
+    if rules is not None:  # the rules not evaluated still raise what they raised
+        kept = con.execute(
+            "SELECT count(*) FROM findings.findings WHERE active AND NOT list_contains($rules, rule)",
+            {"rules": rules}).fetchone()[0]
+        con.execute(
+            "UPDATE meta.finding_sightings SET last_seen_at = $now, last_seen_run = $run WHERE finding_id IN "
+            "(SELECT finding_id FROM findings.findings WHERE active AND NOT list_contains($rules, rule))",
+            {"now": now, "run": run_id, "rules": rules})
+    return {"nouveaux": len(new), "modifies": updated, "reapparus": back, "disparus": gone,
+            "actifs": len(current) + kept}
 
 
 def review(con, finding_id: str, reason: str, by: str, now: datetime, run_id: str) -> dict:

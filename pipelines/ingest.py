@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines import agreements, resolve, warehouse
+from pipelines import agreements, materialise, resolve, warehouse
 from pipelines.errors import SourceError, VigieError
 from pipelines.http import HttpClient
 from pipelines.jobs import Job, StepOutcome, record_source
@@ -133,13 +133,19 @@ def ingest_orders(job: Job) -> StepOutcome:
     known_sha = dict(con.execute(
         "SELECT content_sha256, arg_min(path, seq) FROM raw.inbox_files WHERE status <> 'doublon' GROUP BY 1"
     ).fetchall())
-    results = orders.parse(files, known, known_sha, Limits.from_settings(settings), agreement_codes(con))
-    for result in results:
-        if result.status == "rejete" and not result.path.startswith(".."):
-            source = (inbox / result.path)
-            result.kept_at = orders.keep_aside(result, source if not source.is_symlink() else Path(), settings.rejected_dir)
+    parsed = orders.parse(files, known, known_sha, Limits.from_settings(settings), agreement_codes(con),
+                          workers=int(settings.section("inbox").get("workers", 0)))
+    results = []  # each file's accounting; its rows are let go once loaded
     with warehouse.transaction(con):
-        orders.load(con, results, job.run_id, now)
+        seq = con.execute("SELECT coalesce(max(seq), 0) FROM raw.inbox_files").fetchone()[0]
+        for result in parsed:
+            if result.status == "rejete" and not result.path.startswith(".."):
+                source = inbox / result.path
+                result.kept_at = orders.keep_aside(result, source if not source.is_symlink() else Path(),
+                                                   settings.rejected_dir)
+            seq += 1
+            orders.load_one(con, result, seq, job.run_id, now)
+            results.append(result)
         if results:
             warehouse.bump_data_version(con, job.run_id, "boîte de dépôt", now)
     loaded = [r for r in results if r.status == "charge" and r.rows_loaded]
@@ -167,8 +173,9 @@ def ingest_orders(job: Job) -> StepOutcome:
 def refresh_resolution(job: Job) -> StepOutcome:
     with warehouse.transaction(job.con):
         counts = resolve.refresh(job.con, job.settings)
-        job.con.execute("INSERT OR REPLACE INTO meta.derived_state VALUES ('resolution', ?)",
-                        [warehouse.data_version(job.con)])
+        materialise.refresh(job.con)
+        job.con.execute("INSERT OR REPLACE INTO meta.derived_state (name, data_version, signature) "
+                        "VALUES ('resolution', ?, ?)", [warehouse.data_version(job.con), resolve.signature(job.settings)])
     return StepOutcome("ok", f"Résolution des startups, titulaires et acheteurs : {counts['a_revoir']} valeur(s) à revoir.",
                        counts, True)
 

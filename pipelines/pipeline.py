@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from pipelines import ingest, warehouse
+from pipelines import ingest, resolve, warehouse
 from pipelines.errors import VigieError
 from pipelines.jobs import Job, StepOutcome
 
@@ -36,8 +36,9 @@ def run_sources(job: Job, sources: list[str], err=None) -> int:
             continue
         changed |= outcome.changed
         failures += outcome.status == "echec"
-    resolved_at = warehouse.scalar(job.con, "SELECT data_version FROM meta.derived_state WHERE name = 'resolution'")
-    if changed or resolved_at is None or resolved_at < warehouse.data_version(job.con):
+    resolved = job.con.execute(
+        "SELECT data_version, signature FROM meta.derived_state WHERE name = 'resolution'").fetchone()
+    if changed or resolved != (warehouse.data_version(job.con), resolve.signature(job.settings)):
         job.step("resolution", ingest.refresh_resolution)
     return failures
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009\u200b\ufeff]+")
 # C0/C1 control characters (bell, escape…) mean nothing in a spreadsheet cell
@@ -25,7 +26,12 @@ def clean_cell(value) -> str:
     """A cell as a person meant it: no-break and repeated spaces collapsed, trimmed."""
     if value is None:
         return ""
-    return _SPACES.sub(" ", _CONTROLS.sub("", str(value))).strip()
+    text = value if isinstance(value, str) else str(value)
+    # A printable text holds no control and no whitespace but the plain space (no-break
+    # spaces, tabs, zero-width marks are not printable): only double spaces to collapse.
+    if text.isprintable() and "  " not in text:
+        return text.strip()
+    return _SPACES.sub(" ", _CONTROLS.sub("", text)).strip()
 
 
 def unescape(value):
@@ -43,7 +49,16 @@ def norm_key(value) -> str:
     """
     if value is None:
         return ""
-    return _NON_ALNUM.sub("", strip_accents(html.unescape(str(value))).lower())
+    return _norm_key_text(value if isinstance(value, str) else str(value))
+
+
+@lru_cache(maxsize=1 << 16)
+def _norm_key_text(text: str) -> str:
+    # Names, buyers and holders repeat on thousands of rows: computed once each.
+    text = html.unescape(text)
+    if text.isascii():  # nothing to decompose
+        return _NON_ALNUM.sub("", text.lower())
+    return _NON_ALNUM.sub("", strip_accents(text).lower())
 
 
 def norm_words(value) -> str:

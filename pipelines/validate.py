@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.config import PACKAGE_DIR, PROJECT_DIR
+from pipelines.heavy_imports import skip_iri_grammars
 from pipelines.warehouse import insert_rows
 
 QUERIES = PACKAGE_DIR / "sql" / "validation"
@@ -75,6 +76,7 @@ class Validator:
 
     def __init__(self, suites: dict[str, dict]):
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # never phone home
+        skip_iri_grammars()
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -8,12 +8,14 @@ from files; `core` derived facts (entity resolution); `stg` views that rename/ca
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -52,6 +54,10 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
             ) from None
         raise VigieError(f"Impossible d'ouvrir l'entrepôt {path} : {exc}") from None
     con.execute("SET TimeZone = 'Europe/Paris'")
+    # DuckDB draws a progress bar on the terminal for long queries: not in our output.
+    # (In Jupyter, DuckDB refuses to change it without ipywidgets: nothing drawn there.)
+    with contextlib.suppress(duckdb.Error):
+        con.execute("SET enable_progress_bar = false")
     return con
 
 
@@ -61,6 +67,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         con.execute(sql_text("macros.sql"))
+        # Marts that were views before being stored as tables (pipelines/materialise.py).
+        for (name,) in con.execute(
+                "SELECT view_name FROM duckdb_views() WHERE schema_name = 'mart' "
+                "AND view_name IN ('orders_enriched', 'solicitations')").fetchall():
+            con.execute(f"DROP VIEW mart.{name}")
         for layer in LAYERS:
             for path in _layer_files(layer):
                 con.execute(path.read_text(encoding="utf-8"))
@@ -105,12 +116,23 @@ def insert_rows(
     else:
         frame = pd.DataFrame(rows, columns=[f"c{i}" for i in range(len(rows[0]))], dtype=object)
         target, select = table, "*"
+    for column in frame.columns:
+        # DuckDB guesses a DECIMAL's width from the first values of an object column, then
+        # fails on a wider one (12 345,67 then 278 509 874,00): pass decimals as text, the
+        # INSERT casts them to the table's own type, exactly.
+        if frame[column].dtype == object:
+            index = frame[column].first_valid_index()
+            if index is not None and isinstance(frame[column][index], Decimal):
+                frame[column] = frame[column].map(lambda v: None if pd.isna(v) else str(v)).astype(object)
     name = f"_insert_{abs(hash(table))}"
     con.register(name, frame)
     try:
         con.execute(f"INSERT INTO {target} SELECT {select} FROM {name}")  # noqa: S608 - constants only
-    finally:
-        con.unregister(name)
+    except duckdb.Error:
+        with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses even this
+            con.unregister(name)
+        raise
+    con.unregister(name)
     return len(frame)
 
 

@@ -89,10 +89,11 @@ def resource(resource_id: str, title: str, fmt: str, url: str, body: bytes | Non
 class DataGouv:
     """The server and the knobs tests turn."""
 
-    def __init__(self, folder: Path, noise: int = 200):
+    def __init__(self, folder: Path, noise: int = 200, files: tuple[Path, Path] | None = None):
+        """files: (parquet, csv) to publish instead of small generated ones (the benchmarks')."""
         self.folder = folder
         self.server = LoopbackServer().start()
-        self.parquet, self.csv = write_decp(folder, noise=noise)
+        self.parquet, self.csv = files or write_decp(folder, noise=noise)
         self.publish()
 
     def grow(self, noise: int) -> None:

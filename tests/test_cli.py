@@ -48,6 +48,8 @@ def test_bad_usage_is_french_and_exit_2(argv, fragment):
     assert result.returncode == 2
     assert fragment in result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("utilisation : vigie")
+    assert "utilisation : utilisation" not in result.stderr
 
 
 def test_user_errors_are_french_without_traceback(tmp_path):

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.conftest import FIXTURES, ROOT, SAMPLE_INBOX, SNAPSHOT, connect
+from tests.conftest import FIXTURES, SAMPLE_INBOX, SNAPSHOT, connect
 from tests.reliability import record
 
 KILLS = int(os.environ.get("VIGIE_STRESS_KILLS", "4"))

@@ -188,3 +188,16 @@ def test_review_table_lists_the_ambiguous_values(demo):
     rows = demo.execute("SELECT kind, raw_value, reason FROM core.resolution_review").fetchall()
     assert all(r[2] for r in rows)
     assert {r[0] for r in rows} <= {"startup", "titulaire", "acheteur"}
+
+
+def test_a_listed_startup_wins_over_an_id_only_the_history_knows(demo):
+    """Found by the benchmark: beta.gouv.fr once had a startup with id "MonAideCyber"; today
+    "MonAideCyber" is the name of mon-aide-cyber. An order for "MonAideCyber" is for today's."""
+    index = startup_index(demo, load_settings(env={}))
+    assert "MonAideCyber" in index.ids and "MonAideCyber" not in index.names
+    assert index.resolve("MonAideCyber").target == "mon-aide-cyber"
+    assert index.resolve("monaidecyber").target == "mon-aide-cyber"
+    # an old id nobody uses as a name still resolves to the history
+    history_only = sorted(i for i in index.ids - set(index.names)
+                          if i not in {n for n in index.names.values() if n})
+    assert index.resolve(history_only[0]).target == history_only[0]

@@ -19,6 +19,7 @@ import yaml
 
 from pipelines.config import PACKAGE_DIR
 from pipelines.errors import UsageError
+from pipelines.heavy_imports import skip_iri_grammars
 from pipelines.text import norm_key
 from pipelines.warehouse import insert_rows
 
@@ -88,7 +89,8 @@ def parse_agreement(path: Path, known_rules: set[str]) -> Agreement:
             f"Le fichier d'accord-cadre {path} ne décrit pas un accord-cadre (objet YAML attendu)."
         )
     doc = _jsonable(doc)
-    import jsonschema  # costs ~2 s at import: only when a file changed
+    skip_iri_grammars()
+    import jsonschema  # only when a file changed
 
     errors = sorted(
         jsonschema.Draft202012Validator(_schema()).iter_errors(doc),

@@ -80,16 +80,17 @@ def _record(con, channel, digest, todo: list[dict], now, error: str | None) -> N
             [digest.digest_id, channel.name, channel.target, now, "echec" if error else "envoye", len(todo),
              digest.subject, error],
         )
-        for f in todo:
-            cur.execute(
-                "INSERT INTO alerts.deliveries (finding_id, channel, status, attempts, queued_at, last_attempt_at, "
-                "sent_at, digest_id, last_error) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (finding_id, channel) DO UPDATE SET status = excluded.status, "
-                "attempts = alerts.deliveries.attempts + 1, last_attempt_at = excluded.last_attempt_at, "
-                "sent_at = excluded.sent_at, digest_id = excluded.digest_id, last_error = excluded.last_error",
-                [f["finding_id"], channel.name, "echec" if error else "envoye", now, now,
-                 None if error else now, digest.digest_id, error],
-            )
+        # One statement for the whole digest: thousands of findings on a first run.
+        cur.execute(
+            "INSERT INTO alerts.deliveries (finding_id, channel, status, attempts, queued_at, last_attempt_at, "
+            "sent_at, digest_id, last_error) "
+            "SELECT DISTINCT unnest($ids::VARCHAR[]), $channel, $status, 1, $now, $now, $sent, $digest, $error "
+            "ON CONFLICT (finding_id, channel) DO UPDATE SET status = excluded.status, "
+            "attempts = alerts.deliveries.attempts + 1, last_attempt_at = excluded.last_attempt_at, "
+            "sent_at = excluded.sent_at, digest_id = excluded.digest_id, last_error = excluded.last_error",
+            {"ids": [f["finding_id"] for f in todo], "channel": channel.name, "status": "echec" if error else "envoye",
+             "now": now, "sent": None if error else now, "digest": digest.digest_id, "error": error},
+        )
         cur.execute("COMMIT")
     except BaseException:
         cur.execute("ROLLBACK")

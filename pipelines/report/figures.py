@@ -269,7 +269,8 @@ def refusal_reasons(con, agreement_id: str | None = None) -> pd.DataFrame:
              AND h.holder_id = coalesce((SELECT merged_into FROM ref.holders x WHERE x.agreement_id = s.agreement_id
                                          AND x.holder_id = s.holder_id), s.holder_id)
         WHERE list_contains(a.refusal_responses, s.reponse) AND ($agreement IS NULL OR s.agreement_id = $agreement)
-        ORDER BY a.agreement_id, "Titulaire", s.date_besoin, s.numero_besoin
+        -- unjustified ones first: they are what the analyst acts on; then the latest
+        ORDER BY a.agreement_id, s.motif IS NOT NULL, s.date_besoin DESC, "Titulaire", s.numero_besoin
     """, {"agreement": agreement_id})
 
 

@@ -52,12 +52,17 @@ def _cell(value, column: str):
     return str(value)
 
 
+# A report is read, not searched: long lists stop here and say how many more there are
+# (all of them are in the warehouse, `vigie findings` and the notebooks).
+MAX_ROWS = 200
+
+
 def table(frame: pd.DataFrame, table_id: str, caption: str, hide: tuple[str, ...] = ("agreement_id",),
-          max_rows: int | None = None) -> dict:
+          max_rows: int | None = MAX_ROWS) -> dict:
     columns = [c for c in frame.columns if c not in hide]
     shown = frame if max_rows is None else frame.head(max_rows)
-    rows = [[_cell(r[c], c) for c in columns] for _, r in shown.iterrows()]
-    raw = [[r[c] for c in columns] for _, r in shown.iterrows()]
+    raw = [list(r) for r in shown[columns].itertuples(index=False, name=None)]
+    rows = [[_cell(v, c) for v, c in zip(r, columns, strict=True)] for r in raw]
     return {"id": table_id, "caption": caption, "columns": columns, "rows": rows, "raw": raw,
             "more": max(0, len(frame) - len(shown)), "count": len(frame)}
 
@@ -145,7 +150,7 @@ def build_context(con, settings, month_key: str, agreement_id: str | None = None
             "validation": table(validation, "tableau-validation", "Validation Great Expectations, par table"),
             "validation_failures": table(figures.validation_failures(con), "tableau-validation-echecs",
                                          "Attentes en échec"),
-            "quarantine": table(quarantine, "tableau-quarantaine", "Lignes en quarantaine", max_rows=200),
+            "quarantine": table(quarantine, "tableau-quarantaine", "Lignes en quarantaine"),
             "files": table(figures.inbox_files(con), "tableau-fichiers", "Fichiers de la boîte de dépôt", max_rows=300),
             "review": table(figures.resolution_review(con), "tableau-revue", "Valeurs à revoir (rapprochement)"),
             "decp": table(figures.decp_beside_orders(con), "tableau-decp",
@@ -160,6 +165,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["money"] = lambda v: fr.money(v, 0)
+    env.filters["nombre"] = fr.number
     return env
 
 

@@ -8,7 +8,9 @@ the same inputs give the same rows.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
 from pipelines.resolve.buyers import BETAGOUV_KINDS, Body, BuyerIndex
 from pipelines.resolve.holders import HolderIndex
@@ -16,6 +18,15 @@ from pipelines.resolve.startups import StartupIndex
 from pipelines.warehouse import insert_rows
 
 COLUMNS = ("startup", "titulaire", "acheteur")
+
+
+def signature(settings) -> str:
+    """What, besides the data, decides the resolution: this package's code and its thresholds."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(json.dumps(settings.section("resolution"), sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
 
 
 def _values(con, column: str) -> dict[str, int]:

@@ -1,9 +1,11 @@
 """Product as written in an export -> beta.gouv.fr startup id.
 
 Order of methods (first that answers wins), each with its confidence:
-  id              the exact id                                         1.00
+  id              the exact id of a listed startup                     1.00
   nom             the exact name                                       1.00
+  id              the exact id of a startup only the history knows    1.00
   id_normalise    the id, case/accents/spaces/hyphens/dots ignored     0.98
+                  (listed startups first, history after the names)
   nom_normalise   the name, same normalisation                         0.98
   approchant      rapidfuzz score >= threshold, ahead of the runner-up 0.xx (the score)
                   by at least `margin` points
@@ -82,15 +84,22 @@ class StartupIndex:
         text = (raw or "").strip()
         if not text:
             return Resolution(None, "aucun", 0.0)
-        if text in self.ids:
+        # A listed startup before an id only the listing history knows: "MonAideCyber" is the
+        # name of today's mon-aide-cyber, and also the id it had years ago.
+        if text in self.names:
             return Resolution(text, "id", 1.0)
         if text in self.name_exact:
             return self._one(self.name_exact[text], "nom", 1.0)
+        if text in self.ids:
+            return Resolution(text, "id", 1.0)
         key = norm_key(text)
-        if key in self.id_key:
-            return self._one(self.id_key[key], "id_normalise", 0.98)
+        listed = {s for s in self.id_key.get(key, ()) if s in self.names}
+        if listed:
+            return self._one(listed, "id_normalise", 0.98)
         if key in self.name_key:
             return self._one(self.name_key[key], "nom_normalise", 0.98)
+        if key in self.id_key:
+            return self._one(self.id_key[key], "id_normalise", 0.98)
         if len(key) < MIN_FUZZY_KEY:
             return Resolution(None, "aucun", 0.0)
         query = norm_words(text)

@@ -10,6 +10,7 @@ with worked examples that are tests: docs/rules/<CODE>.md.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from pipelines.agreements import load_catalogue
@@ -27,6 +28,23 @@ PREFIX = {
     "REFUS_NON_JUSTIFIE": "RJ", "TOURNIQUET": "TQ", "NON_DECLARE_DINUM": "ND", "MONTANT_INCOHERENT": "MI",
     "SOURCE_PERIMEE": "SP", "MINISTERE_DIFFERENT": "MD",
 }
+
+
+# Rules whose answer moves with the clock, not only with the data: always evaluated.
+TIME_DEPENDENT = ["SOURCE_PERIMEE"]
+
+
+def signature(settings) -> str:
+    """What, besides the data, decides the findings: the rules' code, the marts they read,
+    the settings."""
+    from pipelines import materialise
+
+    digest = hashlib.sha256(materialise.signature().encode())
+    for path in sorted(Path(__file__).parent.rglob("*")):
+        if path.suffix in (".sql", ".py", ".yaml"):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(json.dumps(settings.toml, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
 
 
 def codes() -> list[str]:

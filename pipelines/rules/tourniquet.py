@@ -56,9 +56,13 @@ def sequential(con, agreement_id: str) -> list[dict]:
     by_id = {h["holder_id"]: h for h in holders}
     cols = ["numero_besoin", "date_besoin", "rang", "holder_id", "titulaire", "reponse", "buyer_name",
             "startup", "montant_estime_ht", "numero_bc", "source_file", "source_line"]
+    # Only needs offered more than once can break the order; droit de suite needs are not
+    # tourniquet needs: both left out in SQL (most needs are taken at the first offer).
     rows = [dict(zip(cols, r, strict=True)) for r in con.execute(
-        f"SELECT {', '.join(cols)} FROM mart.solicitations WHERE agreement_id = ? "  # noqa: S608 - constant columns
-        "ORDER BY numero_besoin, rang", [agreement_id]).fetchall()]
+        f"SELECT {', '.join(cols)} FROM mart.solicitations WHERE agreement_id = $a "  # noqa: S608 - constant columns
+        "AND numero_besoin IN (SELECT numero_besoin FROM mart.solicitations WHERE agreement_id = $a "
+        "    GROUP BY numero_besoin HAVING count(*) > 1 AND count(*) FILTER (WHERE reponse = 'droit_de_suite') = 0) "
+        "ORDER BY numero_besoin, rang", {"a": agreement_id}).fetchall()]
     needs = defaultdict(list)
     for r in rows:
         needs[r["numero_besoin"]].append(r)

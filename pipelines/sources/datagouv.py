@@ -187,8 +187,20 @@ def _reader(fmt: str) -> str:
     return "read_parquet($path)" if fmt == "parquet" else "read_csv($path, header = true, all_varchar = true)"
 
 
-DECP_WHERE = """
-    len(list_filter($codes, lambda c: starts_with(norm_key("idAccordCadre"), c))) > 0
+def decp_params(filters: dict) -> dict:
+    """The filters as the query's bound parameters. The agreement codes become one
+    anchored alternation (they are norm_key'd: only a-z and 0-9, nothing to escape) —
+    a regular expression per row is 8 times cheaper than a list of prefixes per row."""
+    codes = filters["codes"]
+    return {
+        "codes_prefix": "^(?:" + "|".join(codes) + ")" if codes else "a^",  # "a^" matches nothing
+        **{k: filters[k] for k in ("sirens", "holder_names", "buyer_sirens", "buyer_names")},
+    }
+
+
+DECP_BY_CODE = """regexp_matches(norm_key("idAccordCadre"), $codes_prefix)"""
+DECP_WHERE = f"""
+    {DECP_BY_CODE}
     OR (
         (list_contains($sirens, left(CAST("titulaire_id" AS VARCHAR), 9))
          OR list_contains($holder_names, norm_key("titulaire_nom")))
@@ -224,11 +236,11 @@ def load_decp(con, path: Path, fmt: str, filters: dict, resource: dict) -> int:
     con.execute(
         f"""INSERT INTO raw.decp_contracts
             SELECT {columns}, $resource AS vigie_resource_id, $checksum AS vigie_checksum,
-                   CASE WHEN len(list_filter($codes, lambda c: starts_with(norm_key("idAccordCadre"), c))) > 0
-                        THEN 'accord_cadre' ELSE 'titulaire_beneficiaire' END AS vigie_match
+                   CASE WHEN {DECP_BY_CODE} THEN 'accord_cadre' ELSE 'titulaire_beneficiaire' END AS vigie_match
             FROM {_reader(fmt)}
             WHERE {DECP_WHERE}""",  # noqa: S608 - only schema names and constants are interpolated
-        {"path": str(path), "resource": resource["resource_id"], "checksum": resource.get("checksum_value"), **filters},
+        {"path": str(path), "resource": resource["resource_id"], "checksum": resource.get("checksum_value"),
+         **decp_params(filters)},
     )
     return warehouse.scalar(con, "SELECT count(*) FROM raw.decp_contracts")
 

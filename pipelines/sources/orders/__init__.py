@@ -11,16 +11,21 @@ under a name made from its content hash) with its reason, never moved or renamed
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from pipelines.logs import log_step
+from pipelines.sources.orders.headers import KINDS
 from pipelines.sources.orders.importer import FileResult, read_export
 from pipelines.sources.orders.readers import Limits, is_ignored
 from pipelines.warehouse import insert_rows
@@ -112,52 +117,97 @@ def fetch(inbox: Path) -> list[InboxFile]:
     return found
 
 
+ARROW_TYPES = {"text": "string", "response": "string", "agreement": "string", "date": "date32", "int": "int64"}
+
+
+def columnar(result: FileResult) -> FileResult:
+    """The loaded rows as one Arrow table in the raw table's column order: built where the
+    file was read (a worker), inserted by DuckDB without a row-by-row conversion."""
+    import pyarrow as pa
+
+    if not result.loaded:
+        return result
+    spec = KINDS[result.kind]["columns"]
+    fields = [pa.field("line", pa.int32())]
+    for column in COLUMNS[result.kind]:
+        kind = spec[column][0]
+        fields.append(pa.field(column, pa.decimal128(18, 2) if kind == "money" else getattr(pa, ARROW_TYPES[kind])()))
+    fields += [pa.field("values_hash", pa.string()), pa.field("cells", pa.string())]
+    schema = pa.schema(fields)
+    result.table = pa.Table.from_pylist(
+        [{name: row.get(name) for name in schema.names} for row in result.loaded], schema=schema)
+    result.loaded = []
+    return result
+
+
+def _read(task: tuple) -> FileResult:
+    """read_export in a worker process, with the same safety net as in-process."""
+    path, rel, sha256, size, limits, agreement_codes = task
+    try:
+        return columnar(read_export(path, rel, sha256, limits, agreement_codes))
+    except Exception as exc:  # one unreadable file must not block the inbox
+        return FileResult(sha256, rel, size, "rejete",
+                          reason=f"fichier illisible ({exc.__class__.__name__} : {str(exc)[:200]}) ; "
+                                 "il est mis de côté, signalez-le à l'équipe Vigie")
+
+
+def workers_for(tasks: list[tuple], configured: int = 0) -> int:
+    """Processes to read with: one below a few megabytes (starting workers costs ~0.5 s),
+    else one per core, at most one per file."""
+    if configured > 0:
+        return max(1, min(configured, len(tasks)))
+    size = sum(t[3] for t in tasks)
+    if len(tasks) < 2 or size < 4 * 1024 * 1024:
+        return 1
+    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+                      len(tasks)))
+
+
 def parse(
     files: list[InboxFile],
     known: dict[tuple[str, str], str],
     known_sha: dict[str, str],
     limits: Limits,
     agreement_codes: dict[str, str],
-) -> list[FileResult]:
-    """Only what is new: a (content, path) already seen is skipped; the same content under
-    another name is a `doublon`."""
-    results, this_run = [], {}
+    workers: int = 0,
+) -> Iterator[FileResult]:
+    """Only what is new, in path order: a (content, path) already seen is skipped; the same
+    content under another name is a `doublon`. Files are read in worker processes when
+    there is enough to read; results come back one at a time, in order, so that the
+    caller can load each and let it go (memory stays that of a few files)."""
+    plan, this_run = [], {}
     for f in files:
         if (f.sha256, f.rel) in known:
             continue
         if f.outside:
-            results.append(
-                FileResult(
-                    f.sha256,
-                    f.rel,
-                    0,
-                    "rejete",
-                    reason="lien vers un fichier hors de la boîte de dépôt : ignoré",
-                )
-            )
+            plan.append(FileResult(f.sha256, f.rel, 0, "rejete",
+                                   reason="lien vers un fichier hors de la boîte de dépôt : ignoré"))
             continue
         original = known_sha.get(f.sha256) or this_run.get(f.sha256)
         if original:
-            results.append(
-                FileResult(
-                    f.sha256,
-                    f.rel,
-                    f.path.stat().st_size,
-                    "doublon",
-                    duplicate_of=original,
-                    reason=f"contenu identique à « {original} », déjà lu : rien de nouveau chargé",
-                )
-            )
+            plan.append(FileResult(f.sha256, f.rel, f.path.stat().st_size, "doublon", duplicate_of=original,
+                                   reason=f"contenu identique à « {original} », déjà lu : rien de nouveau chargé"))
             continue
         this_run[f.sha256] = f.rel
-        try:
-            results.append(read_export(f.path, f.rel, f.sha256, limits, agreement_codes))
-        except Exception as exc:  # one unreadable file must not block the inbox
-            log_step("ingest.orders", f"{f.rel} : lecture impossible ({exc.__class__.__name__})", 30, fichier=f.rel)
-            results.append(FileResult(f.sha256, f.rel, f.path.stat().st_size, "rejete",
-                                      reason=f"fichier illisible ({exc.__class__.__name__} : {str(exc)[:200]}) ; "
-                                             "il est mis de côté, signalez-le à l'équipe Vigie"))
-    return results
+        plan.append((f.path, f.rel, f.sha256, f.path.stat().st_size, limits, agreement_codes))
+    tasks = [t for t in plan if isinstance(t, tuple)]
+    count = workers_for(tasks, workers)
+    if count == 1:
+        results = map(_read, tasks)
+        pool = None
+    else:
+        # spawn, not fork: the parent holds DuckDB's threads and open warehouse
+        pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(_read, tasks)
+    try:
+        for item in plan:
+            result = next(results) if isinstance(item, tuple) else item
+            if result.status == "rejete" and result.reason and result.reason.startswith("fichier illisible"):
+                log_step("ingest.orders", f"{result.path} : lecture impossible", 30, fichier=result.path)
+            yield result
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 def keep_aside(result: FileResult, source: Path, folder: Path) -> str:
@@ -176,56 +226,41 @@ def keep_aside(result: FileResult, source: Path, folder: Path) -> str:
     return str(target)
 
 
-def load(con, results: list[FileResult], run_id: str, now: datetime) -> int:
+def load(con, results: Iterable[FileResult], run_id: str, now: datetime) -> int:
     """Write what `parse` produced; returns the number of files recorded."""
     seq = con.execute("SELECT coalesce(max(seq), 0) FROM raw.inbox_files").fetchone()[0]
+    count = 0
     for result in results:
         seq += 1
-        result.check()
-        con.execute(
-            "INSERT INTO raw.inbox_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                result.sha256,
-                result.path,
-                seq,
-                result.size,
-                result.kind,
-                result.status,
-                result.reason,
-                result.rows_read,
-                result.rows_loaded,
-                result.rows_quarantined,
-                result.rows_skipped,
-                result.header_line,
-                result.sheet,
-                result.encoding,
-                result.separator,
-                json.dumps(result.columns, ensure_ascii=False),
-                result.duplicate_of,
-                result.kept_at,
-                run_id,
-                now,
-            ],
-        )
-        if result.loaded:
-            columns = COLUMNS[result.kind]
-            rows = [
-                {"file_sha256": result.sha256, "seq": seq, "warnings": None, **r}
-                for r in result.loaded
-            ]
-            insert_rows(
-                con,
-                f"raw.{result.kind}",
-                rows,
-                ["file_sha256", "seq", "line", *columns, "values_hash", "cells", "warnings"],
-            )
-        insert_rows(
-            con,
-            "raw.quarantine",
-            [
-                {"file_sha256": result.sha256, "path": result.path, "kind": result.kind, **q}
-                for q in result.quarantined
-            ],
-            ["file_sha256", "path", "kind", "line", "reason_code", "reason", "cells"],
-        )
-    return len(results)
+        load_one(con, result, seq, run_id, now)
+        count += 1
+    return count
+
+
+def load_one(con, result: FileResult, seq: int, run_id: str, now: datetime) -> None:
+    """One file's record, rows and quarantine; its rows are let go once written."""
+    result.check()
+    con.execute(
+        "INSERT INTO raw.inbox_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            result.sha256, result.path, seq, result.size, result.kind, result.status, result.reason,
+            result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_skipped,
+            result.header_line, result.sheet, result.encoding, result.separator,
+            json.dumps(result.columns, ensure_ascii=False), result.duplicate_of, result.kept_at, run_id, now,
+        ],
+    )
+    if result.loaded:
+        columnar(result)
+    if result.table is not None:
+        columns = ", ".join(["line", *COLUMNS[result.kind], "values_hash", "cells"])
+        con.register("_loaded_rows", result.table)
+        try:
+            con.execute(f"INSERT INTO raw.{result.kind} (file_sha256, seq, {columns}, warnings) "  # noqa: S608 - constants
+                        f"SELECT $sha, $seq, {columns}, NULL FROM _loaded_rows", {"sha": result.sha256, "seq": seq})
+        finally:
+            with contextlib.suppress(Exception):  # an aborted transaction refuses even this
+                con.unregister("_loaded_rows")
+    insert_rows(con, "raw.quarantine", [
+        {"file_sha256": result.sha256, "path": result.path, "kind": result.kind, **q} for q in result.quarantined
+    ], ["file_sha256", "path", "kind", "line", "reason_code", "reason", "cells"])
+    result.loaded, result.quarantined, result.table = [], [], None

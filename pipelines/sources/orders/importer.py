@@ -40,6 +40,7 @@ class FileResult:
     kept_at: str | None = None
     loaded: list[dict] = field(default_factory=list)
     quarantined: list[dict] = field(default_factory=list)
+    table: object = None  # `loaded` as an Arrow table (see columnar), ready for DuckDB
 
     def check(self) -> None:
         assert self.rows_read == self.rows_loaded + self.rows_quarantined, self.path
@@ -62,13 +63,19 @@ def _show_cell(value) -> str | None:
     return text if len(text) <= 500 else text[:500] + f"… ({len(text)} caractères)"
 
 
+def _cleaned(cells: list) -> list:
+    """Text cells cleaned once per row; other cells (numbers, dates) as they are."""
+    return [clean_cell(c) if isinstance(c, str) else c for c in cells]
+
+
 def _is_blank(cells: list) -> bool:
-    return all(c is None or (isinstance(c, str) and not clean_cell(c)) for c in cells)
+    """On cleaned cells."""
+    return all(c is None or c == "" for c in cells)
 
 
 def _is_total(cells: list, mapping: dict[int, str], key_columns: list[str]) -> bool:
-    texts = [norm_key(c) for c in cells if isinstance(c, str) and clean_cell(c)]
-    if not any(t.startswith(TOTAL_WORDS) for t in texts):
+    """On cleaned cells."""
+    if not any(isinstance(c, str) and c and norm_key(c).startswith(TOTAL_WORDS) for c in cells):
         return False
     keys = [cells[i] for i, col in mapping.items() if col in key_columns and i < len(cells)]
     return all(
@@ -79,6 +86,7 @@ def _is_total(cells: list, mapping: dict[int, str], key_columns: list[str]) -> b
 def parse_row(
     kind: str, mapping: dict[int, str], cells: list, agreement_codes: dict[str, str], limits: Limits
 ) -> tuple[dict, list[str]]:
+    """`cells` already cleaned (see _cleaned): an empty text cell is ""."""
     spec = KINDS[kind]
     values: dict = {}
     errors: list[str] = []
@@ -90,8 +98,7 @@ def parse_row(
             )
             continue
         kind_of_cell, _ = spec["columns"][column]
-        empty = raw is None or (isinstance(raw, str) and not clean_cell(raw))
-        if empty:
+        if raw is None or raw == "":
             if column in spec["required"]:
                 errors.append(f"{LABELS[column]} vide")
             values[column] = None
@@ -172,26 +179,23 @@ def read_export(
             yield from rows
 
         for number, cells in body():
-            if _is_blank(cells):
+            texts = _cleaned(cells)
+            if _is_blank(texts):
                 result.rows_skipped += 1
                 continue
-            if _is_total(cells, match.mapping, spec["key"]):
+            if _is_total(texts, match.mapping, spec["key"]):
                 result.rows_skipped += 1
                 notes.append(
                     f"ligne {number} : ligne de total, ignorée (ce n'est pas une commande)"
                 )
                 continue
             result.rows_read += 1
-            shown = {
-                (
-                    match.headers[i]
-                    if i < len(match.headers) and match.headers[i]
-                    else f"colonne {i + 1}"
-                ): _show_cell(v)
-                for i, v in enumerate(cells)
-                if v is not None and _show_cell(v) != ""
-            }
-            values, errors = parse_row(match.kind, match.mapping, cells, agreement_codes, limits)
+            shown = {}
+            for i, v in enumerate(cells):
+                text = _show_cell(v)
+                if text:  # None and "" are not shown
+                    shown[match.headers[i] if i < len(match.headers) and match.headers[i] else f"colonne {i + 1}"] = text
+            values, errors = parse_row(match.kind, match.mapping, texts, agreement_codes, limits)
             if not errors:
                 digest = values_hash(values)
                 key = tuple(

@@ -168,6 +168,9 @@ def _make(y: int, m: int, d: int, raw) -> date:
 # ------------------------------------------------------------------ others
 
 
+_INT = re.compile(r"(?:lot\s*(?:n\s*[°o]?\s*)?)?(\d+)\s*(?:er|re|ère|e|ème|eme|nd|nde)?(?:[.,]0+)?")
+
+
 def parse_int(value, label: str = "nombre") -> int:
     if value is None or (isinstance(value, str) and not clean_cell(value)):
         raise CellError(f"{label} vide")
@@ -179,10 +182,7 @@ def parse_int(value, label: str = "nombre") -> int:
         if not math.isfinite(float(value)) or float(value) != int(value):
             raise CellError(f"{label} « {_show(value)} » n'est pas un entier")
         return int(value)
-    text = clean_cell(value).lower()
-    m = re.fullmatch(
-        r"(?:lot\s*(?:n\s*[°o]?\s*)?)?(\d+)\s*(?:er|re|ère|e|ème|eme|nd|nde)?(?:[.,]0+)?", text
-    )
+    m = _INT.fullmatch(clean_cell(value).lower())
     if not m:
         raise CellError(f"{label} illisible « {_show(value)} »")
     return int(m.group(1))

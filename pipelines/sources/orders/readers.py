@@ -15,6 +15,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 from pipelines.sources.orders.headers import SHEET_KINDS
@@ -250,11 +251,36 @@ def _pick(names: list[str]) -> tuple[str, str | None]:
     return names[0], None
 
 
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet holds a formula (a <f> element). Read in blocks, never whole."""
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            with archive.open(name) as member:
+                tail = b""
+                for block in iter(lambda: member.read(1 << 20), b""):
+                    if _FORMULA.search(tail + block):
+                        return True
+                    tail = block[-16:]
+    return False
+
+
 def read_xlsx(path: Path, limits: Limits) -> Sheet:
     import openpyxl
 
-    # file objects, not paths: openpyxl judges paths by their extension, we by content
-    handles = [open(path, "rb"), open(path, "rb")]  # noqa: SIM115 - closed by close()
+    # file objects, not paths: openpyxl judges paths by their extension, we by content.
+    # Formulas need a second reading for the values Excel saved; most exports have none.
+    handles = [open(path, "rb")]  # noqa: SIM115 - closed by close()
+    try:
+        with_formulas = _has_formulas(path)
+    except (zipfile.BadZipFile, OSError, EOFError):
+        with_formulas = True  # let openpyxl say what is wrong
+    if with_formulas:
+        handles.append(open(path, "rb"))  # noqa: SIM115 - closed by close()
 
     def close():
         for h in handles:
@@ -262,7 +288,7 @@ def read_xlsx(path: Path, limits: Limits) -> Sheet:
 
     try:
         formulas = openpyxl.load_workbook(handles[0], read_only=True, data_only=False)
-        cached = openpyxl.load_workbook(handles[1], read_only=True, data_only=True)
+        cached = openpyxl.load_workbook(handles[1], read_only=True, data_only=True) if with_formulas else formulas
     except Exception as exc:  # openpyxl raises many kinds on broken files
         close()
         raise FileRejected("format", f"classeur Excel illisible ({exc.__class__.__name__})") from None
@@ -286,13 +312,14 @@ def read_xlsx(path: Path, limits: Limits) -> Sheet:
         try:
             pairs = zip(
                 ws_f.iter_rows(min_row=1, values_only=True),
-                ws_c.iter_rows(min_row=1, values_only=True),
+                ws_c.iter_rows(min_row=1, values_only=True) if with_formulas else repeat(()),
                 strict=False,
             )
-            for number, (with_formulas, values) in enumerate(pairs, start=1):
+            for number, (written, values) in enumerate(pairs, start=1):
                 cells = []
-                for f, v in zip(with_formulas, values, strict=False):
+                for i, f in enumerate(written):
                     # A formula is never evaluated: its cached value if Excel saved one, else its text.
+                    v = values[i] if i < len(values) else None
                     if isinstance(f, str) and f.startswith("=") and v is not None:
                         cells.append(v)
                     else:

@@ -108,7 +108,9 @@ SELECT
 FROM ref.agreement_lots
 GROUP BY agreement_id;
 
-CREATE OR REPLACE VIEW mart.orders_enriched AS
+-- Computed here, stored by pipelines/materialise.py as mart.orders_enriched after every
+-- data change: rules, the report and notebooks read it many times.
+CREATE OR REPLACE VIEW mart.orders_enriched_live AS
 SELECT
     o.numero_bc,
     o.date_bc,
@@ -164,6 +166,8 @@ LEFT JOIN mart.startup_phases ph
 LEFT JOIN core.buyer_resolution br ON br.raw_value = o.acheteur
 LEFT JOIN core.holder_resolution hr ON hr.raw_value = o.titulaire AND hr.agreement_id = oa.agreement_id
 LEFT JOIN ref.holders h ON h.agreement_id = hr.agreement_id AND h.holder_id = hr.holder_id;
+
+CREATE TABLE IF NOT EXISTS mart.orders_enriched AS SELECT * FROM mart.orders_enriched_live WITH NO DATA;
 
 -- Whether each (agreement, lot, buyer) of the orders is a beneficiary, and why not.
 CREATE OR REPLACE VIEW mart.buyer_eligibility AS

@@ -17,7 +17,8 @@ SELECT
 FROM mart.declarations d
 JOIN core.holder_resolution hr ON hr.raw_value = d.titulaire AND hr.holder_id IS NOT NULL;
 
-CREATE OR REPLACE VIEW mart.solicitations AS
+-- Stored as mart.solicitations by pipelines/materialise.py, like mart.orders_enriched.
+CREATE OR REPLACE VIEW mart.solicitations_live AS
 SELECT
     b.numero_besoin,
     b.date_besoin,
@@ -54,3 +55,5 @@ LEFT JOIN core.buyer_resolution br ON br.raw_value = b.acheteur
 LEFT JOIN core.startup_resolution sr ON sr.raw_value = b.startup
 LEFT JOIN core.holder_resolution hr ON hr.raw_value = b.titulaire AND hr.agreement_id = ra.agreement_id
 LEFT JOIN ref.holders h ON h.agreement_id = hr.agreement_id AND h.holder_id = hr.holder_id;
+
+CREATE TABLE IF NOT EXISTS mart.solicitations AS SELECT * FROM mart.solicitations_live WITH NO DATA;

@@ -53,3 +53,5 @@ CREATE TABLE IF NOT EXISTS meta.derived_state (
     name         VARCHAR PRIMARY KEY,
     data_version INTEGER NOT NULL
 );
+-- What else the derived result depends on (code, settings): a change forces a recompute.
+ALTER TABLE meta.derived_state ADD COLUMN IF NOT EXISTS signature VARCHAR;
