@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 NOW = "2026-11-24T07:00:00+01:00"  # a fixed clock: every run sees the same "today"
 REPORT_MONTH = "2026-10"
+DECP_MIN_RUNS = 5  # at full scale: one-second steps on a shared 2-core machine vary by ±30 %
 GOALS = {"decp_floor_ratio": 1.3, "pandas_ratio": 5.0, "run_seconds": 60.0, "run_rss_mb": 2048.0,
          "idle_seconds": 3.0, "report_seconds": 5.0}
 
@@ -91,6 +92,7 @@ def measure(argv: list[str], env: dict, cwd: Path, step_seconds: bool = False) -
 class Bench:
     def __init__(self, scale: str, runs: int):
         self.scale, self.runs = scale, runs
+        self.decp_runs = max(runs, DECP_MIN_RUNS) if scale == "full" else runs  # small must stay < 2 min
         self.work = ROOT / "benchmarks" / "work" / scale
         self.stages: dict[str, Stage] = {}
         self.facts: dict = {}
@@ -169,7 +171,7 @@ class Bench:
     def decp(self) -> None:
         for fmt, path in (("parquet", self.made["decp_parquet"]), ("csv", self.made["decp_csv"])):
             kept = set()
-            for _ in range(self.runs):
+            for _ in range(self.decp_runs):
                 for how in ("floor", "vigie", "pandas"):  # interleaved: drift hits all three alike
                     db = self.fresh(f"decp-{how}", self.base if how == "vigie" else None)
                     sample = measure([sys.executable, "-m", "benchmarks.stages", how, path, fmt, str(db),
@@ -304,7 +306,8 @@ def markdown(bench: Bench, info: dict, elapsed: float) -> str:
         f"Python {info['python']}, DuckDB {info['duckdb']}, pandas {info['pandas']}.",
         f"Entrées : DECP de {fr(made['decp_rows'], 0)} lignes (parquet et CSV), {fr(made['orders'], 0)} commandes "
         f"en {made['order_files']} fichiers, {fr(made['solicitations'], 0)} sollicitations en "
-        f"{made['besoin_files']} journaux du tourniquet. Chaque mesure : {bench.runs} exécution(s), médiane.",
+        f"{made['besoin_files']} journaux du tourniquet. Chaque mesure : {bench.runs} exécution(s) "
+        f"({bench.decp_runs} pour l'étape DECP, courte donc plus bruitée), médiane.",
         f"Résultats : {fr(bench.facts.get('decp_parquet_rows_kept', 0), 0)} contrats DECP retenus (les trois méthodes "
         f"d'accord) ; {fr(bench.facts.get('orders_loaded', 0), 0)} lignes chargées, "
         f"{fr(bench.facts.get('orders_quarantined', 0), 0)} en quarantaine ; {fr(bench.facts.get('findings', 0), 0)} "
@@ -322,16 +325,35 @@ def markdown(bench: Bench, info: dict, elapsed: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(scale: str, text: str) -> None:
-    start, end = f"<!-- results:{scale}:start -->", f"<!-- results:{scale}:end -->"
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
+def headline(bench: Bench) -> str:
+    """The figures the README quotes (full scale only)."""
+    s = bench.stages
+    v, f, p = (s["decp_parquet_vigie"].seconds, s["decp_parquet_floor"].seconds, s["decp_parquet_pandas"].seconds)
+    vc, fc, pc = (s["decp_csv_vigie"].seconds, s["decp_csv_floor"].seconds, s["decp_csv_pandas"].seconds)
+    return "\n".join([
+        f"- Étape DECP (parquet) : **{fr(v / f)} × le plancher** DuckDB seul, **{fr(p / v, 1)} × plus rapide que "
+        f"pandas** ({fr(v)} s contre {fr(f)} s et {fr(p)} s) ; en CSV : {fr(vc / fc)} × le plancher, "
+        f"{fr(pc / vc, 1)} × plus rapide que pandas.",
+        f"- `vigie run` complet depuis zéro : **{fr(s['run'].seconds, 1)} s**, "
+        f"**{fr(s['run'].rss_mb, 0)} Mo** de mémoire de pointe ; sans rien de nouveau : "
+        f"**{fr(s['run_idle'].seconds)} s** ; rapport mensuel : **{fr(s['report'].seconds)} s**.",
+        f"- Mesuré le {datetime.now().strftime('%d/%m/%Y')}, médianes de {bench.runs} exécutions "
+        f"({bench.decp_runs} pour l'étape DECP).",
+    ]) + "\n"
+
+
+def write_between(path: Path, marker: str, text: str) -> None:
+    """Replace what stands between `<!-- marker:start -->` and `<!-- marker:end -->` in path
+    (appended at the end when the markers are missing); the text around is kept."""
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     block = f"{start}\n{text}{end}"
     if start in current and end in current:
         before, rest = current.split(start, 1)
         current = before + block + rest.split(end, 1)[1]
     else:
         current = current.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(current, encoding="utf-8")
+    path.write_text(current, encoding="utf-8")
 
 
 def main() -> int:
@@ -367,8 +389,11 @@ def bench_main() -> int:
     text = markdown(bench, machine(), time.perf_counter() - started)
     print()
     print(text)
-    write_results(scale, text)
+    write_between(RESULTS, f"results:{scale}", text)
     print(f"Écrit dans {RESULTS.relative_to(ROOT)}.")
+    if scale == "full":
+        write_between(ROOT / "README.md", "bench-headline", headline(bench))
+        print("Chiffres clés recopiés dans README.md.")
     return 0
 
 
