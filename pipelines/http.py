@@ -166,19 +166,18 @@ class HttpClient:
                 last_problem = str(exc)
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 last_problem = _describe(exc)
-            log_step(
-                "http",
-                f"tentative {attempt}/{self.attempts} échouée : {last_problem}",
-                30,
-                source=source_label,
-                url=redact(url),
-            )
-            if attempt < self.attempts:
-                self.sleep(self.backoff * 2 ** (attempt - 1))
+            self._after_failure(attempt, f"tentative {attempt}/{self.attempts} échouée : {last_problem}",
+                                source_label, url)
         raise SourceError(
             f"La source {source_label} est injoignable ou répond mal ({redact(url)}) : {last_problem}, "
             f"après {self.attempts} tentatives. Les données déjà chargées restent en place."
         )
+
+    def _after_failure(self, attempt: int, message: str, source_label: str, url: str) -> None:
+        """Log the failed attempt, then back off exponentially unless it was the last."""
+        log_step("http", message, 30, source=source_label, url=redact(url))
+        if attempt < self.attempts:
+            self.sleep(self.backoff * 2 ** (attempt - 1))
 
     # ------------------------------------------------------------ downloads
 
@@ -250,15 +249,8 @@ class HttpClient:
                         f"Le fichier {dest.name} téléchargé depuis {source_label} est refusé : {problem}. "
                         "Le fichier précédent est conservé."
                     )
-            log_step(
-                "http",
-                f"téléchargement, tentative {attempt}/{self.attempts} : {last_problem}",
-                30,
-                source=source_label,
-                url=redact(url),
-            )
-            if attempt < self.attempts:
-                self.sleep(self.backoff * 2 ** (attempt - 1))
+            self._after_failure(attempt, f"téléchargement, tentative {attempt}/{self.attempts} : {last_problem}",
+                                source_label, url)
         raise SourceError(
             f"Le téléchargement de {dest.name} depuis {source_label} a échoué : {last_problem}, "
             f"après {self.attempts} tentatives. Le fichier précédent est conservé."

@@ -33,52 +33,8 @@ from pipelines.warehouse import insert_rows
 SOURCE = "orders"
 LABEL = "boîte de dépôt"
 
-COLUMNS = {
-    "commandes": [
-        "numero_bc",
-        "date_bc",
-        "acheteur",
-        "startup",
-        "titulaire",
-        "montant_ht",
-        "montant_ttc",
-        "accord_cadre",
-        "lot",
-        "objet",
-        "date_debut",
-        "date_fin",
-    ],
-    "declarations": [
-        "numero_bc",
-        "date_bc",
-        "acheteur",
-        "startup",
-        "titulaire",
-        "montant_ht",
-        "montant_ttc",
-        "accord_cadre",
-        "lot",
-        "objet",
-        "date_debut",
-        "date_fin",
-        "date_information_dinum",
-    ],
-    "besoins": [
-        "numero_besoin",
-        "date_besoin",
-        "acheteur",
-        "startup",
-        "titulaire",
-        "rang",
-        "reponse",
-        "date_reponse",
-        "motif",
-        "numero_bc",
-        "montant_estime_ht",
-        "accord_cadre",
-        "lot",
-    ],
-}
+# The staged columns of each kind, in the order of its header specification.
+COLUMNS = {kind: list(spec["columns"]) for kind, spec in KINDS.items()}
 
 
 @dataclass
