@@ -166,7 +166,8 @@ def ingest_orders(job: Job) -> StepOutcome:
     msg = (f"Boîte de dépôt : {counts['fichiers_nouveaux']} fichier(s) nouveau(x) — {counts['charges']} chargé(s), "
            f"{counts['rejetes']} rejeté(s), {counts['doublons']} doublon(s) ; {counts['lignes_chargees']} ligne(s) "
            f"chargée(s), {counts['lignes_en_quarantaine']} en quarantaine.")
-    status = "echec" if counts["rejetes"] else "ok"
+    # Files refused while others loaded: the step did its work, and there is something to look at.
+    status = "attention" if counts["rejetes"] else "ok"
     return StepOutcome(status, msg, counts, True)
 
 

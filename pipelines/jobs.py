@@ -15,10 +15,13 @@ from pipelines.config import Settings
 from pipelines.errors import VigieError
 from pipelines.logs import log_step
 
+# Step statuses that make the run "attention" (exit code 1): something for the user to look at.
+LOOK_AT = ("attention", "echec", "bloque")
+
 
 @dataclass
 class StepOutcome:
-    status: str  # ok | inchange | ignore | echec | bloque
+    status: str  # ok | inchange | ignore | attention | echec | bloque
     message: str  # French, one line
     counts: dict = field(default_factory=dict)
     changed: bool = False
@@ -53,11 +56,11 @@ class Job:
         log_step(
             name,
             outcome.message,
-            30 if outcome.status in ("echec", "bloque") else 20,
+            30 if outcome.status in LOOK_AT else 20,
             statut=outcome.status,
             duree_s=f"{time.monotonic() - started:.2f}",
         )
-        if outcome.status in ("echec", "bloque"):
+        if outcome.status in LOOK_AT:
             self.status = "attention"
         return outcome
 

@@ -12,7 +12,7 @@ import sys
 
 from pipelines import ingest, resolve, warehouse
 from pipelines.errors import VigieError
-from pipelines.jobs import Job, StepOutcome
+from pipelines.jobs import LOOK_AT, Job, StepOutcome
 
 SOURCE_STEPS = {
     "betagouv": ingest.ingest_betagouv,
@@ -35,7 +35,7 @@ def run_sources(job: Job, sources: list[str], err=None) -> int:
             print(f"vigie : {exc.message}", file=err)
             continue
         changed |= outcome.changed
-        failures += outcome.status == "echec"
+        failures += outcome.status in LOOK_AT
     resolved = job.con.execute(
         "SELECT data_version, signature FROM meta.derived_state WHERE name = 'resolution'").fetchone()
     if changed or resolved != (warehouse.data_version(job.con), resolve.signature(job.settings)):

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS meta.run_steps (
     step        VARCHAR NOT NULL,
     started_at  TIMESTAMPTZ,
     ended_at    TIMESTAMPTZ,
-    status      VARCHAR NOT NULL, -- ok | inchange | ignore | echec | bloque
+    status      VARCHAR NOT NULL, -- ok | inchange | ignore | attention | echec | bloque
     counts      VARCHAR,          -- JSON
     message     VARCHAR
 );
