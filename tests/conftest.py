@@ -22,6 +22,10 @@ SAMPLE_INBOX = ROOT / "pipelines" / "sample" / "inbox"
 ARTEFACTS = ROOT / "tests" / "artefacts"
 FAST_HTTP = "[http]\nattempts = 3\nbackoff_seconds = 0.01\nconnect_timeout_seconds = 2\nread_timeout_seconds = 2\ntotal_timeout_seconds = 5\n"
 
+# Every test runs at this pinned instant unless it pins its own: the suite must pass
+# whatever the machine clock says (checked under libfaketime by .ci/run).
+PINNED_NOW = "2026-11-24T09:00:00"
+
 VIGIE_VARS = ["VIGIE_DB", "VIGIE_INBOX", "VIGIE_BETAGOUV_API", "VIGIE_DATAGOUV_API", "VIGIE_SMTP_URL", "VIGIE_ALERT_TO",
               "VIGIE_WEBHOOK_URL", "VIGIE_CONFIG", "VIGIE_NOW", "VIGIE_AGREEMENTS_DIR", "VIGIE_ALERT_FROM"]
 
@@ -30,6 +34,7 @@ VIGIE_VARS = ["VIGIE_DB", "VIGIE_INBOX", "VIGIE_BETAGOUV_API", "VIGIE_DATAGOUV_A
 def clean_env(monkeypatch):
     for name in VIGIE_VARS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VIGIE_NOW", PINNED_NOW)
     monkeypatch.setenv("GX_ANALYTICS_ENABLED", "False")
 
 
@@ -66,6 +71,7 @@ def cli(capsys):
 def run_vigie(*argv: str, env: dict | None = None, cwd=None, timeout: float = 300) -> subprocess.CompletedProcess:
     """`vigie` as a user runs it: a separate process."""
     full_env = {k: v for k, v in os.environ.items() if k not in VIGIE_VARS}
+    full_env["VIGIE_NOW"] = PINNED_NOW
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "pipelines", *argv], capture_output=True, text=True,
                           env=full_env, cwd=cwd or ROOT, timeout=timeout)

@@ -94,6 +94,7 @@ def test_unreachable_api_leaves_the_last_snapshot_intact(served, cli, workspace,
 
 
 def test_every_snapshot_is_kept_and_listing_can_be_asked_on_a_date(served, cli, workspace, monkeypatch):
+    monkeypatch.setenv("VIGIE_NOW", "2026-11-30T08:00:00")
     cli("ingest", "--source", "betagouv")
     document = json.loads((SNAPSHOT / "startups.json").read_text())
     document["data"] = [s for s in document["data"] if s["id"] != "visio"]
