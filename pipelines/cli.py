@@ -144,10 +144,15 @@ def build_parser() -> Parser:
     p = add(
         "findings",
         "exporter les constats",
-        "Lit findings.findings et les écrit en CSV ou JSON (sortie standard par défaut).",
+        "Lit findings.findings et écrit les constats en CSV (séparateur « ; », montants à virgule décimale, "
+        "UTF-8 avec BOM dans un fichier : s'ouvre en colonnes dans Excel en français), JSON, ou XLSX (le fichier "
+        "de l'analyste : en-têtes en français, montants en euros, dates, filtre, une feuille de tous les "
+        "constats puis une par gravité). Sortie standard par défaut ; xlsx demande --output.",
     )
-    p.add_argument("--format", choices=["csv", "json"], default="csv", help="format (défaut : csv)")
+    p.add_argument("--format", choices=["csv", "json", "xlsx"], default="csv", help="format (défaut : csv)")
     p.add_argument("--rule", metavar="CODE", help="seulement les constats de cette règle")
+    p.add_argument("--status", choices=["open", "reviewed", "all"], default="all",
+                   help="open : à traiter ; reviewed : revus (y compris clos par un rapprochement) ; all (défaut)")
     p.add_argument("--output", metavar="FICHIER", help="écrire dans ce fichier plutôt qu'à l'écran")
 
     p = add(
@@ -164,13 +169,42 @@ def build_parser() -> Parser:
     p = add(
         "review",
         "marquer un constat comme revu",
-        "Marque un constat « reviewed » avec la raison donnée : il reste dans l'historique et n'alerte plus.",
+        "Marque un constat « reviewed » avec la raison donnée : il reste dans l'historique et n'alerte plus. "
+        "Le revoir encore remplace la raison ; chaque décision reste dans l'historique (findings.reviews). "
+        "Écrit dans l'entrepôt.",
     )
     p.add_argument(
         "finding_id", metavar="FINDING_ID", help="identifiant du constat (voir « vigie findings »)"
     )
     p.add_argument("--reason", required=True, metavar="TEXTE", help="pourquoi ce constat est revu")
-    p.add_argument("--by", metavar="NOM", help="qui le revoit (défaut : l'utilisateur du système)")
+    p.add_argument("--by", metavar="NOM", help="qui le revoit (défaut : VIGIE_REVIEWER, sinon l'utilisateur du système)")
+
+    p = add(
+        "alias",
+        "enseigner à Vigie à quoi correspond un nom (startup, titulaire, acheteur)",
+        "Enregistre dans l'entrepôt (findings.aliases) à quoi correspond un nom tel qu'il est écrit dans les "
+        "fichiers, avec qui, quand et pourquoi ; la cible est vérifiée dans le référentiel (identifiant de "
+        "startup de beta.gouv.fr, titulaire d'un accord-cadre, organisme connu ; « - » : aucun d'eux). Le "
+        "prochain « vigie check » l'applique et clôt les constats qu'il règle, avec cette raison.\n\n"
+        "exemples :\n"
+        "  vigie alias startup \"1000 premiers jours\" 1000.jours --reason \"l'application, pas Blues\"\n"
+        "  vigie alias acheteur \"Min. Transition écologique\" ministere:MTE --reason \"sigle usuel\"\n"
+        "  vigie alias --list\n"
+        "  vigie alias --remove startup \"1000 premiers jours\"\n"
+        "  vigie alias --export rapprochements.csv   puis, chez un collègue :   vigie alias --import "
+        "rapprochements.csv",
+    )
+    p.add_argument("kind", nargs="?", metavar="KIND", help="startup, titulaire ou acheteur")
+    p.add_argument("raw", nargs="?", metavar="RAW", help="le nom tel qu'il est écrit dans les fichiers")
+    p.add_argument("target", nargs="?", metavar="TARGET",
+                   help="identifiant de startup, de titulaire ou d'organisme ; « - » pour aucun")
+    p.add_argument("--reason", metavar="TEXTE", help="pourquoi (obligatoire pour enregistrer)")
+    p.add_argument("--by", metavar="NOM", help="qui (défaut : VIGIE_REVIEWER, sinon l'utilisateur du système)")
+    p.add_argument("--list", action="store_true", help="afficher les rapprochements enregistrés")
+    p.add_argument("--remove", nargs=2, metavar=("KIND", "RAW"), help="oublier un rapprochement")
+    p.add_argument("--export", metavar="FICHIER", help="écrire les rapprochements dans un fichier CSV (UTF-8, « ; »)")
+    p.add_argument("--import", dest="import_file", metavar="FICHIER",
+                   help="enregistrer les rapprochements d'un fichier écrit par --export")
 
     p = add(
         "report",
@@ -182,11 +216,17 @@ def build_parser() -> Parser:
     p.add_argument("--output", metavar="DOSSIER", help="dossier de sortie (défaut : reports/AAAA-MM/)")
     p.add_argument("--agreement", metavar="ID", help="un seul accord-cadre (ex. acim-2026) ; défaut : tous")
 
-    add(
+    p = add(
         "run",
         "la tâche planifiée : ingest, validate, check, alert",
         "Charge toutes les sources (seulement ce qui a changé), valide, évalue les règles et envoie les "
         "alertes. Une seule exécution à la fois : une seconde exécution simultanée s'arrête avec un message.",
+    )
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help="sans réseau : beta.gouv.fr depuis le dernier instantané conservé (l'instantané embarqué sur un "
+             "entrepôt neuf), data.gouv.fr non actualisé",
     )
 
     add(

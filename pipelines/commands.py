@@ -7,9 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from pipelines import alerts, findings, ingest, jobs, materialise, pipeline, rules, status, warehouse
-from pipelines.config import load_settings
-from pipelines.errors import UsageError
+from pipelines import alerts, aliases, findings, ingest, jobs, materialise, pipeline, rules, status, warehouse
+from pipelines.config import load_settings, reviewer
+from pipelines.errors import UsageError, VigieError
 
 
 def _settings(args, offline: bool = False):
@@ -39,7 +39,9 @@ def validate_step(job) -> jobs.StepOutcome:
     with warehouse.transaction(job.con):
         summary = validate.run(job.con, job.run_id, now, warehouse.data_version(job.con))
     if summary["bloquants"]:
-        status, head = "bloque", f"Validation bloquante : {summary['bloquants']} attente(s) bloquante(s) en échec."
+        status, head = "bloque", (f"Validation bloquante : {summary['bloquants']} attente(s) bloquante(s) en échec : "
+                                  + " ; ".join(d.removeprefix("BLOQUANT ") for d in summary["details"]
+                                               if d.startswith("BLOQUANT ")) + ".")
     elif summary["echecs"]:
         status, head = "ok", f"Validation : {summary['echecs']} attente(s) non bloquante(s) en échec."
     else:
@@ -53,14 +55,15 @@ def cmd_validate(args) -> int:
     with jobs.run(settings, "validate") as job:
         outcome = job.step("validate", validate_step)
         print(outcome.message)
+        from pipelines.validate import describe
+
         for line in job.con.execute(
-            "SELECT suite, notes, unexpected_count, blocking, unexpected_sample FROM validation.results "
-            "WHERE run_id = ? AND NOT success ORDER BY NOT blocking, suite", [job.run_id]
+            "SELECT suite, expectation_type, column_name, kwargs, unexpected_count, unexpected_sample, notes, blocking "
+            "FROM validation.results WHERE run_id = ? AND NOT success ORDER BY NOT blocking, suite", [job.run_id]
         ).fetchall():
-            suite, notes, count, blocking, sample = line
+            suite, kind, column, kwargs, count, sample, notes, blocking = line
             flag = "BLOQUANT" if blocking else "à surveiller"
-            print(f"  [{flag}] {suite} : {notes} — {count if count is not None else '?'} valeur(s) en cause, "
-                  f"ex. {sample}")
+            print(f"  [{flag}] {describe(suite, kind, column, json.loads(kwargs or '{}'), count, json.loads(sample or '[]'), notes)}")
     return 1 if outcome.status == "bloque" else 0
 
 
@@ -74,14 +77,20 @@ def check_step(job) -> jobs.StepOutcome:
     only = rules.TIME_DEPENDENT if last == (version, signature) else None
     with warehouse.transaction(con):
         found = rules.evaluate(con, job.settings, now, only=only)
+        before = {r[0] for r in con.execute("SELECT finding_id FROM findings.findings WHERE active").fetchall()}
         summary = findings.record(con, found, job.run_id, now, rules=only)
+        gone = sorted(before - {r[0] for r in con.execute(
+            "SELECT finding_id FROM findings.findings WHERE active").fetchall()})
+        summary["clos_par_rapprochement"] = aliases.settle(con, gone, now, job.run_id)
         con.execute("INSERT OR REPLACE INTO meta.derived_state (name, data_version, signature) VALUES ('check', ?, ?)",
                     [version, signature])
     summary["regles_evaluees"] = "toutes" if only is None else ", ".join(only)
     head = "Règles évaluées" if only is None else (
         "Données et règles inchangées depuis la dernière évaluation : seule la fraîcheur des sources est réévaluée")
     message = (f"{head} : {summary['actifs']} constat(s) actif(s), dont {summary['nouveaux']} nouveau(x) ; "
-               f"{summary['disparus']} disparu(s).")
+               f"{summary['disparus']} disparu(s)"
+               + (f", dont {summary['clos_par_rapprochement']} clos par un rapprochement (vigie alias)"
+                  if summary["clos_par_rapprochement"] else "") + ".")
     return jobs.StepOutcome("ok", message, summary, bool(summary["nouveaux"] or summary["disparus"]))
 
 
@@ -109,27 +118,52 @@ def cmd_check(args) -> int:
     settings = _settings(args)
     with jobs.run(settings, "check") as job:
         job.step("reference", ingest.sync_reference)
+        pipeline.ensure_resolution(job)
         outcome = job.step("check", check_step)
         print(outcome.message)
         print_findings_summary(job.con)
     return 0
 
 
+def open_existing(settings):
+    """The warehouse, read-only; if there is none yet, say which command builds this one."""
+    if not settings.db_path.exists():
+        where = "" if str(settings.db_path).endswith("data/vigie.duckdb") and settings.db_path.parent.name == "data" \
+            else f" --db {settings.db_path}"
+        raise VigieError(
+            f"L'entrepôt {settings.db_path} n'existe pas encore : construisez-le avec « vigie run{where} » "
+            f"(ou « vigie run --offline{where} » sans accès au réseau).", 1)
+    return warehouse.connect(settings.db_path, read_only=True)
+
+
+def check_rule(rule: str | None) -> None:
+    if rule and rule not in rules.codes():
+        raise UsageError(f"Règle inconnue « {rule} ». Règles possibles : {', '.join(rules.codes())}.")
+
+
 def cmd_findings(args) -> int:
     settings = _settings(args)
-    con = warehouse.connect(settings.db_path, read_only=True)
+    if args.format == "xlsx" and not args.output:
+        raise UsageError("Le format xlsx s'écrit dans un fichier : ajoutez --output constats.xlsx.")
+    check_rule(args.rule)
+    con = open_existing(settings)
     try:
-        if args.rule and args.rule not in rules.codes():
-            raise UsageError(f"Règle inconnue « {args.rule} ». Règles : {', '.join(rules.codes())}.")
-        rows = findings.export_rows(con, args.rule)
+        rows = findings.export_rows(con, args.rule, args.status)
     finally:
         con.close()
-    text = findings.to_csv(rows) if args.format == "csv" else findings.to_json(rows) + "\n"
-    if args.output:
+    if args.format == "xlsx":
+        path = Path(args.output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        findings.to_xlsx(rows, tmp)
+        os.replace(tmp, path)
+    elif args.output:
+        text = findings.to_csv(rows, bom=True) if args.format == "csv" else findings.to_json(rows) + "\n"
         write_atomically(Path(args.output), text)
-        print(f"{len(rows)} constat(s) écrit(s) dans {args.output}.", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(findings.to_csv(rows) if args.format == "csv" else findings.to_json(rows) + "\n")
+    if args.output:
+        print(f"{len(rows)} constat(s) écrit(s) dans {args.output}.", file=sys.stderr)
     return 0
 
 
@@ -142,18 +176,86 @@ def write_atomically(path: Path, text: str) -> None:
 
 def cmd_review(args) -> int:
     settings = _settings(args)
-    by = args.by or os.environ.get("USER") or os.environ.get("USERNAME") or "inconnu"
+    by = reviewer(args.by)
     with jobs.run(settings, "review", {"finding_id": args.finding_id}) as job:
         with warehouse.transaction(job.con):
             done = findings.review(job.con, args.finding_id, args.reason, by, settings.now(), job.run_id)
     print(f"Constat {done['finding_id']} ({done['rule']}, {done['subject']}) marqué revu par {by} : "
           f"il reste dans l'historique et n'alertera plus.")
+    if done["previous_reason"]:
+        print(f"La raison précédente (« {done['previous_reason']} », par {done['previous_by']}) est remplacée ; "
+              "elle reste dans l'historique.")
+    return 0
+
+
+def cmd_alias(args) -> int:
+    settings = _settings(args)
+    modes = [bool(args.list), bool(args.remove), bool(args.export), bool(args.import_file),
+             bool(args.kind or args.raw or args.target)]
+    if sum(modes) != 1:
+        raise UsageError("Utilisation : « vigie alias KIND RAW TARGET --reason TEXTE », « vigie alias --list », "
+                         "« vigie alias --remove KIND RAW », « vigie alias --export FICHIER » ou "
+                         "« vigie alias --import FICHIER » (une seule à la fois).")
+    if args.list or args.export:
+        con = open_existing(settings)
+        try:
+            rows = aliases.listing(con)
+        finally:
+            con.close()
+        if args.export:
+            write_atomically(Path(args.export), aliases.to_csv(rows))
+            print(f"{len(rows)} rapprochement(s) écrit(s) dans {args.export}.")
+        elif not rows:
+            print("Aucun rapprochement enregistré.")
+        else:
+            from pipelines import fr
+
+            for r in rows:
+                print(f"{r['kind']} « {r['raw']} » → {r['target'] or '- (aucun)'} — {r['reason']} "
+                      f"(par {r['by']}, {fr.moment(r['at'])}"
+                      + ("" if r["applied_at"] else ", pas encore appliqué : lancez « vigie check »") + ")")
+        return 0
+    if args.kind and not (args.raw and args.target):
+        raise UsageError("Donnez le type, le nom et la cible : vigie alias KIND RAW TARGET --reason TEXTE "
+                         "(TARGET « - » pour « aucun d'eux »).")
+    if args.import_file:
+        path = Path(args.import_file)
+        try:
+            entries = aliases.parse_csv(path.read_text(encoding="utf-8-sig"))
+        except FileNotFoundError:
+            raise UsageError(f"Le fichier {path} est introuvable.") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"Le fichier {path} n'est pas en UTF-8 : réenregistrez-le en « CSV UTF-8 ».") from None
+    by = reviewer(args.by)
+    with jobs.run(settings, "alias") as job:
+        job.step("reference", ingest.sync_reference)
+        now = settings.now()
+        with warehouse.transaction(job.con):
+            if args.remove:
+                kind, raw = args.remove
+                if not aliases.remove(job.con, kind, raw):
+                    raise UsageError(f"Aucun rapprochement {kind} « {raw} » (voir « vigie alias --list »).")
+                message = f"Rapprochement {kind} « {raw} » retiré."
+            elif args.import_file:
+                for e in entries:
+                    try:
+                        aliases.record(job.con, settings, e["kind"], e["raw"], e["target"], e["reason"],
+                                       e["by"] or by, now)
+                    except UsageError as exc:
+                        raise UsageError(f"{path}, ligne {e['line']} : {exc.message}") from None
+                message = f"{len(entries)} rapprochement(s) importé(s) de {path}."
+            else:
+                done = aliases.record(job.con, settings, args.kind, args.raw, args.target, args.reason, by, now)
+                message = (f"Rapprochement enregistré par {by} : {done['kind']} « {done['raw']} » → "
+                           f"{done['target'] or 'aucun'}.")
+            warehouse.bump_data_version(job.con, job.run_id, "rapprochements", now)
+    print(message + " Le prochain « vigie check » l'applique et clôt les constats qu'il règle.")
     return 0
 
 
 def cmd_status(args) -> int:
     settings = _settings(args)
-    con = warehouse.connect(settings.db_path, read_only=True)
+    con = open_existing(settings)
     try:
         report = status.collect(con, settings)
     finally:
@@ -202,8 +304,9 @@ def cmd_report(args) -> int:
 
 
 def cmd_run(args) -> int:
-    settings = _settings(args)
-    with jobs.run(settings, "run", trigger=os.environ.get("VIGIE_TRIGGER", "manuel")) as job:
+    settings = _settings(args, offline=getattr(args, "offline", False))
+    with jobs.run(settings, "run", {"offline": settings.offline},
+                  trigger=os.environ.get("VIGIE_TRIGGER", "manuel")) as job:
         problems = pipeline.run_all(job, validate_step, check_step, alert_step)
         for name, outcome in job.outcomes.items():
             print(f"{name} : {outcome.message}")

@@ -149,3 +149,17 @@ def load_settings(
         offline=offline,
         toml=read_toml_settings(env),
     )
+
+
+def reviewer(by: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """Who reviews or teaches: --by, else VIGIE_REVIEWER, else the system user."""
+    env = os.environ if env is None else env
+    name = (by or "").strip() or env.get("VIGIE_REVIEWER", "").strip()
+    if name:
+        return name
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return env.get("USER") or env.get("USERNAME") or "utilisateur inconnu"

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines import agreements, materialise, resolve, warehouse
+from pipelines import agreements, fr, materialise, resolve, warehouse
+from pipelines.config import PACKAGE_DIR
 from pipelines.errors import SourceError, VigieError
 from pipelines.http import HttpClient
 from pipelines.jobs import Job, StepOutcome, record_source
 from pipelines.sources import betagouv, orders
 from pipelines.sources.orders.readers import Limits
 from pipelines.text import norm_key
+
+EMBEDDED_SNAPSHOT = PACKAGE_DIR / "sample" / "betagouv"  # the real snapshot `vigie demo` reads
 
 
 def sync_reference(job: Job) -> StepOutcome:
@@ -46,9 +49,12 @@ def ingest_betagouv(job: Job) -> StepOutcome:
         if betagouv.is_local(base):
             snapshot = betagouv.read_local(base, now)
         elif settings.offline:
-            return StepOutcome(
-                "ignore", "Mode hors ligne : l'API beta.gouv.fr n'est pas interrogée."
-            )
+            kept = con.execute("SELECT max(data_as_of) FROM meta.source_state WHERE source = ? "
+                               "AND last_success_at IS NOT NULL", [betagouv.SOURCE]).fetchone()[0]
+            if kept is not None:
+                return StepOutcome("ignore", "Mode hors ligne : beta.gouv.fr n'est pas interrogé ; le dernier "
+                                             f"instantané conservé (du {fr.long_day(kept)}) reste en place.")
+            snapshot = betagouv.read_local(str(EMBEDDED_SNAPSHOT), now)
         else:
             cache = {
                 url: (etag, last_modified, sha)
@@ -97,6 +103,10 @@ def ingest_betagouv(job: Job) -> StepOutcome:
         "incubateurs": len(snapshot.payloads["incubators"].parsed["rows"]),
         "telecharges": sum(p.changed for p in snapshot.payloads.values()),
     }
+    if settings.offline and not betagouv.is_local(base):
+        return StepOutcome("ok", f"Mode hors ligne, entrepôt neuf : instantané embarqué de beta.gouv.fr (du "
+                                 f"{fr.long_day(snapshot.data_as_of)}, {counts['startups']} startups) ; lancez "
+                                 "« vigie run » avec le réseau pour l'actualiser.", counts, changed)
     if changed:
         msg = (
             f"beta.gouv.fr : nouvel instantané ({counts['startups']} startups, "
@@ -136,6 +146,7 @@ def ingest_orders(job: Job) -> StepOutcome:
     parsed = orders.parse(files, known, known_sha, Limits.from_settings(settings), agreement_codes(con),
                           workers=int(settings.section("inbox").get("workers", 0)))
     results = []  # each file's accounting; its rows are let go once loaded
+    notes = []  # what the user must read, per file
     with warehouse.transaction(con):
         seq = con.execute("SELECT coalesce(max(seq), 0) FROM raw.inbox_files").fetchone()[0]
         for result in parsed:
@@ -144,6 +155,7 @@ def ingest_orders(job: Job) -> StepOutcome:
                 result.kept_at = orders.keep_aside(result, source if not source.is_symlink() else Path(),
                                                    settings.rejected_dir)
             seq += 1
+            notes += file_notes(result)
             orders.load_one(con, result, seq, job.run_id, now)
             results.append(result)
         if results:
@@ -166,9 +178,23 @@ def ingest_orders(job: Job) -> StepOutcome:
     msg = (f"Boîte de dépôt : {counts['fichiers_nouveaux']} fichier(s) nouveau(x) — {counts['charges']} chargé(s), "
            f"{counts['rejetes']} rejeté(s), {counts['doublons']} doublon(s) ; {counts['lignes_chargees']} ligne(s) "
            f"chargée(s), {counts['lignes_en_quarantaine']} en quarantaine.")
+    msg += "".join(f"\n  {note}" for note in notes)
     # Files refused while others loaded: the step did its work, and there is something to look at.
     status = "attention" if counts["rejetes"] else "ok"
     return StepOutcome(status, msg, counts, True)
+
+
+def file_notes(result) -> list[str]:
+    """« fichier : raison » for a refused file; its quarantined rows counted, with their first reasons."""
+    if result.status == "rejete":
+        kept = f" (copie : {result.kept_at})" if result.kept_at else ""
+        return [f"refusé — {result.path} : {result.reason}{kept}"]
+    if result.rows_quarantined:
+        reasons = list(dict.fromkeys(q.get("reason") or q.get("reason_code") for q in result.quarantined))
+        shown = " ; ".join(str(r) for r in reasons[:2]) + (" ; …" if len(reasons) > 2 else "")
+        return [f"quarantaine — {result.path} : {result.rows_quarantined} ligne(s) sur {result.rows_read} "
+                f"({shown}) — détail : « vigie status »"]
+    return []
 
 
 def refresh_resolution(job: Job) -> StepOutcome:

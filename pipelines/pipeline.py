@@ -9,6 +9,7 @@ alerts, and says why.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 from pipelines import ingest, resolve, warehouse
 from pipelines.errors import VigieError
@@ -26,21 +27,51 @@ def run_sources(job: Job, sources: list[str], err=None) -> int:
     err = err or sys.stderr
     failures = 0
     changed = job.step("reference", ingest.sync_reference).changed
-    for name in sources:
-        try:
-            outcome = job.step(f"ingest.{name}", SOURCE_STEPS[name])
-        except VigieError as exc:
-            failures += 1
-            job.status = "attention"
-            print(f"vigie : {exc.message}", file=err)
-            continue
-        changed |= outcome.changed
-        failures += outcome.status in LOOK_AT
+    settings, new = job.settings, is_new(job)
+    if new and not settings.offline:  # nothing to protect yet: one try per source, not minutes of retries
+        job.settings = replace(settings, toml={**settings.toml, "http": {**settings.section("http"), "attempts": 1}})
+    unreachable = []
+    try:
+        for name in sources:
+            try:
+                outcome = job.step(f"ingest.{name}", SOURCE_STEPS[name])
+            except VigieError as exc:
+                failures += 1
+                job.status = "attention"
+                print(f"vigie : {exc.message}", file=err)
+                unreachable += [name] if name in REMOTE else []
+                continue
+            changed |= outcome.changed
+            failures += outcome.status in LOOK_AT
+    finally:
+        job.settings = settings
+    if new and "betagouv" in unreachable:
+        print(first_run_advice(settings), file=err)
+    ensure_resolution(job, changed)
+    return failures
+
+
+REMOTE = ("betagouv", "datagouv")
+
+
+def is_new(job: Job) -> bool:
+    """No remote source has ever been loaded into this warehouse."""
+    return not warehouse.scalar(job.con, "SELECT count(*) FROM meta.source_state WHERE last_success_at IS NOT NULL "
+                                         "AND list_contains(?, source)", [list(REMOTE)])
+
+
+def first_run_advice(settings) -> str:
+    return (f"vigie : l'entrepôt est neuf et beta.gouv.fr n'a pas pu être joint à {settings.betagouv_api} : sans "
+            "réseau, lancez « vigie run --offline » (il part de l'instantané embarqué de beta.gouv.fr) ; sinon "
+            "vérifiez l'adresse de l'API (variable VIGIE_BETAGOUV_API) et l'accès au réseau (proxy).")
+
+
+def ensure_resolution(job: Job, changed: bool = False) -> None:
+    """Resolve names again when the data, the aliases or the resolution code changed."""
     resolved = job.con.execute(
         "SELECT data_version, signature FROM meta.derived_state WHERE name = 'resolution'").fetchone()
     if changed or resolved != (warehouse.data_version(job.con), resolve.signature(job.settings)):
         job.step("resolution", ingest.refresh_resolution)
-    return failures
 
 
 def validation_needed(job: Job) -> bool:

@@ -131,5 +131,68 @@ def run(con, run_id: str, now: datetime, data_version: int) -> dict:
     failed = [r for r in results if not r.success]
     blocking = [r for r in failed if r.blocking]
     return {"suites": len(suites), "attentes": len(results), "echecs": len(failed), "bloquants": len(blocking),
-            "details": [f"{r.suite} : {r.notes} ({r.unexpected_count if r.unexpected_count is not None else '?'} "
-                        f"valeur(s) en cause{', bloquant' if r.blocking else ''})" for r in failed]}
+            "details": [("BLOQUANT " if r.blocking else "") + describe(
+                r.suite, r.expectation_type, r.column, r.kwargs, r.unexpected_count, r.unexpected_sample, r.notes)
+                for r in sorted(failed, key=lambda r: not r.blocking)]}
+
+
+# -- saying what failed, in French ------------------------------------------------------------
+
+def table_of(suite: str) -> str:
+    """The warehouse table a suite reads (first FROM of its query)."""
+    import re
+
+    path = QUERIES / f"{suite}.sql"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    match = re.search(r"\bFROM\s+([a-z_][\w.]*)", re.sub(r"--[^\n]*", "", text), re.I)
+    return match.group(1) if match else suite
+
+
+def _list(values, limit: int = 6) -> str:
+    values = list(values)
+    shown = ", ".join(f"« {v} »" for v in values[:limit])
+    return shown + (f" (et {len(values) - limit} autres)" if len(values) > limit else "")
+
+
+def expectation_fr(kind: str, kwargs: dict) -> str:
+    """What the expectation asks, as an analyst would say it."""
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    bounds = (f"entre {low} et {high}" if low is not None and high is not None else
+              f"au moins {low}" if low is not None else f"au plus {high}" if high is not None else "bornée")
+    return {
+        "expect_column_values_to_not_be_null": "doit être renseignée",
+        "expect_column_values_to_be_unique": "ne doit pas contenir de doublon",
+        "expect_compound_columns_to_be_unique": "ne doit pas contenir deux fois la même combinaison",
+        "expect_column_values_to_be_in_set": f"doit valoir l'une de : {_list(kwargs.get('value_set') or [])}",
+        "expect_column_values_to_be_between": f"doit être {bounds}",
+        "expect_column_values_to_match_regex": f"doit suivre le motif {kwargs.get('regex')}",
+        "expect_column_values_to_not_match_regex": f"ne doit pas suivre le motif {kwargs.get('regex')}",
+        "expect_column_pair_values_a_to_be_greater_than_b":
+            f"{kwargs.get('column_A')} doit être {'supérieur ou égal' if kwargs.get('or_equal') else 'supérieur'} "
+            f"à {kwargs.get('column_B')}",
+        "expect_table_row_count_to_be_between": f"doit contenir {bounds} ligne(s)",
+    }.get(kind, f"attente « {kind} »")
+
+
+def describe(suite: str, kind: str, column: str | None, kwargs: dict, count: int | None, sample: list,
+             notes: str = "") -> str:
+    """« table.colonne : ce qu'on attend — N valeur(s) en cause, ex. … » — never « ? » or « [0] »."""
+    table = table_of(suite)
+    where = f"{table}, colonne {column}" if column else f"table {table}"
+    head = f"{where} : {expectation_fr(kind, kwargs)}"
+    if kind == "expect_table_row_count_to_be_between":
+        observed = sample[0] if sample else None
+        tail = f"elle en contient {observed}" if observed is not None else "nombre de lignes non mesuré"
+        if observed == 0:
+            tail += " (source jamais chargée ? lancez « vigie run », ou « vigie run --offline » sans réseau)"
+    else:
+        examples = [json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for v in sample
+                    if v is not None]
+        if count is None:
+            count = len(sample)
+        tail = f"{count} valeur(s) en cause"
+        if examples:
+            tail += f", ex. {_list(dict.fromkeys(str(e) for e in examples), 5)}"
+        elif count:
+            tail += " (valeurs vides)"
+    return f"{head} — {tail}" + (f" ({notes})" if notes else "")

@@ -120,7 +120,8 @@ def refresh(con, settings) -> dict:
         con.execute(f"DELETE FROM core.{table}")  # noqa: S608 - fixed names
     review = []
 
-    startups = startup_index(con, settings)
+    # Analysts' aliases (`vigie alias`) answer before any matching.
+    startups = with_aliases(con, "startup", startup_index(con, settings))
     counts = _values(con, "startup")
     rows = []
     for raw in counts:
@@ -147,7 +148,7 @@ def refresh(con, settings) -> dict:
             )
     insert_rows(con, "core.startup_resolution", rows)
 
-    holders = holder_index(con, settings)
+    holders = with_aliases(con, "titulaire", holder_index(con, settings))
     counts = _values(con, "titulaire")
     rows = []
     for raw in counts:
@@ -179,7 +180,7 @@ def refresh(con, settings) -> dict:
                 )
     insert_rows(con, "core.holder_resolution", rows)
 
-    buyers = buyer_index(con, settings)
+    buyers = with_aliases(con, "acheteur", buyer_index(con, settings))
     counts = _values(con, "acheteur")
     rows = []
     for raw in counts:
@@ -216,3 +217,9 @@ def refresh(con, settings) -> dict:
     review = [r for r in review if r[0] != "titulaire" or (r[1], r[2]) in used]
     insert_rows(con, "core.resolution_review", review)
     return {"a_revoir": len(review)}
+
+
+def with_aliases(con, kind: str, index):
+    from pipelines.aliases import with_aliases as wrap
+
+    return wrap(con, kind, index)

@@ -6,7 +6,7 @@ parse(file, known, ...) -> FileResult       read_export, or a `doublon` record
 load(con, results, run_id, now)             raw.inbox_files, raw.<kind>, raw.quarantine
 
 The inbox is read-only for Vigie: a rejected file is copied aside (beside the warehouse,
-under a name made from its content hash) with its reason, never moved or renamed.
+under its own name, with its reason in `<name>.raison.txt`), never moved or renamed.
 """
 
 from __future__ import annotations
@@ -166,20 +166,56 @@ def parse(
             pool.shutdown(cancel_futures=True)
 
 
-def keep_aside(result: FileResult, source: Path, folder: Path) -> str:
-    """Copy a rejected file beside the warehouse, untouched, with its reason."""
+KEEP_ASIDE_MAX_BYTES = 5 * 1024 * 1024  # beyond this, a refused file is kept as an excerpt
+EXCERPT_BYTES = 1024 * 1024
+
+
+def _aside_name(rel: str) -> str:
+    """The file's own name, made safe to write (no folder, no control character)."""
+    name = re.sub(r"[\x00-\x1f\x7f/\\]", "_", Path(rel).name).strip(" .") or "fichier"
+    return name[:200]
+
+
+def _aside_target(folder: Path, name: str, sha256: str) -> Path:
+    """`name`, or `name (2)`, `name (3)`… when another refused file already took it; the
+    same content refused again gets its earlier place back."""
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for n in range(1, 1000):
+        candidate = folder / (name if n == 1 else f"{stem} ({n}){suffix}")
+        note = candidate.with_name(candidate.name + ".raison.txt")
+        if not note.exists() and not candidate.exists():
+            return candidate
+        if note.exists() and sha256 in note.read_text(encoding="utf-8", errors="replace"):
+            return candidate
+    return folder / f"{sha256[:16]}{suffix}"
+
+
+def keep_aside(result: FileResult, source: Path, folder: Path, max_bytes: int = KEEP_ASIDE_MAX_BYTES) -> str:
+    """Copy a rejected file beside the warehouse under its own name, with its reason in
+    `<name>.raison.txt`. A file larger than `max_bytes` is not copied in full: an excerpt
+    (its first bytes) is kept, and the note gives its size and hash to find the original."""
     folder.mkdir(parents=True, exist_ok=True)
-    suffix = re.sub(r"[^.a-z0-9]", "", Path(result.path).suffix.lower())[:8]
-    target = folder / f"{result.sha256[:16]}{suffix}"
-    if source.is_file() and not target.exists():
-        tmp = target.with_name(target.name + ".tmp")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    target.with_suffix(target.suffix + ".raison.txt").write_text(
-        f"Fichier : {result.path}\nEmpreinte SHA-256 : {result.sha256}\nRaison du rejet : {result.reason}\n",
-        encoding="utf-8",
-    )
-    return str(target)
+    target = _aside_target(folder, _aside_name(result.path), result.sha256)
+    note = target.with_name(target.name + ".raison.txt")
+    size = source.stat().st_size if source.is_file() else 0
+    excerpt = size > max_bytes
+    kept = target.with_name(target.name + ".extrait") if excerpt else target
+    if source.is_file() and not kept.exists():
+        tmp = kept.with_name(kept.name + ".tmp")
+        with open(source, "rb") as src, open(tmp, "wb") as out:
+            if excerpt:
+                out.write(src.read(EXCERPT_BYTES))
+            else:
+                shutil.copyfileobj(src, out)
+        os.replace(tmp, kept)
+    lines = [f"Fichier : {result.path}", f"Empreinte SHA-256 : {result.sha256}", f"Taille : {size} octets",
+             f"Raison du rejet : {result.reason}"]
+    if excerpt:
+        lines.append(f"Copie : extrait des {EXCERPT_BYTES} premiers octets seulement ({kept.name}) : le fichier "
+                     "dépasse la taille copiée ; l'original reste dans la boîte de dépôt (retrouvez-le par son "
+                     "empreinte).")
+    note.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(kept)
 
 
 def load(con, results: Iterable[FileResult], run_id: str, now: datetime) -> int:
