@@ -143,8 +143,9 @@ def to_csv(rows: list[dict]) -> str:
 
 
 def _unneutralise(value: str) -> str:
-    """What `neutralise` added to a cell that starts like a formula, taken back."""
-    return value[1:] if value.startswith("'") and value[1:2] in ("=", "+", "-", "@") else value
+    from pipelines.findings import unneutralise
+
+    return unneutralise(value)
 
 
 def parse_csv(text: str) -> list[dict]:
@@ -163,7 +164,7 @@ def parse_csv(text: str) -> list[dict]:
             raise UsageError(f"Fichier de rapprochements, ligne {line} : type « {kind} » inconnu "
                              f"({', '.join(KINDS)}).")
         rows.append({"kind": kind, "raw": _unneutralise(r.get("nom") or ""),
-                     "target": (r.get("cible") or "").strip() or NONE, "reason": _unneutralise(r.get("raison") or ""),
+                     "target": _unneutralise((r.get("cible") or "").strip()) or NONE, "reason": _unneutralise(r.get("raison") or ""),
                      "by": (r.get("par") or "").strip(), "line": line})
     return rows
 

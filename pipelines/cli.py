@@ -188,7 +188,7 @@ def build_parser() -> Parser:
         "prochain « vigie check » l'applique et clôt les constats qu'il règle, avec cette raison.\n\n"
         "exemples :\n"
         "  vigie alias startup \"1000 premiers jours\" 1000.jours --reason \"l'application, pas Blues\"\n"
-        "  vigie alias acheteur \"Min. Transition écologique\" ministere:MTE --reason \"sigle usuel\"\n"
+        "  vigie alias acheteur \"Min. Transition écologique\" ministere:environnement --reason \"sigle usuel\"\n"
         "  vigie alias --list\n"
         "  vigie alias --remove startup \"1000 premiers jours\"\n"
         "  vigie alias --export rapprochements.csv   puis, chez un collègue :   vigie alias --import "

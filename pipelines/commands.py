@@ -286,7 +286,8 @@ def report_step(job, month: str, output: str | None, agreement: str | None = Non
 
     if agreement and not warehouse.scalar(job.con, "SELECT count(*) FROM ref.agreements WHERE agreement_id = ?",
                                           [agreement]):
-        raise UsageError(f"Accord-cadre inconnu « {agreement} » : voir les fichiers de pipelines/agreements/.")
+        known = [r[0] for r in job.con.execute("SELECT agreement_id FROM ref.agreements ORDER BY 1").fetchall()]
+        raise UsageError(f"Accord-cadre inconnu « {agreement} ». Accords-cadres possibles : {', '.join(known)}.")
     materialise.ensure_current(job.con)
     target = Path(output) if output else (
         job.settings.data_dir / "rapports" / month if job.recorder.command == "demo" else Path("reports") / month)

@@ -28,7 +28,8 @@ TRACKED = ["severity", "message", "evidence", "titulaire", "acheteur", "startup"
            "source_line", "contact", "numero_bc", "numero_besoin", "holder_id"]
 # A spreadsheet evaluates a cell starting with one of these; a reader splitting on `,` or `;`
 # (the French default) also starts a cell after each separator.
-_FORMULA = re.compile(r"(^|[,;\t\r\n])([\s\"']*)(?=[=+\-@\uff1d\uff0b\uff0d\uff20])")
+_FORMULA = re.compile(r"(^|[,;\t\r\n])([\s\"]*)(?=[=+\-@\uff1d\uff0b\uff0d\uff20])")
+_NEUTRALISED = re.compile(r"(^|[,;\t\r\n])([\s\"]*)'(?=[=+\-@\uff1d\uff0b\uff0d\uff20])")
 
 
 def record(con, found: list[dict], run_id: str, now: datetime, rules: list[str] | None = None) -> dict:
@@ -174,6 +175,11 @@ def neutralise(value):
     if isinstance(value, str):
         return _FORMULA.sub(lambda m: m.group(1) + m.group(2) + "'", value)
     return value
+
+
+def unneutralise(value: str) -> str:
+    """What `neutralise` added, taken back (a file Vigie wrote, read again)."""
+    return _NEUTRALISED.sub(lambda m: m.group(1) + m.group(2), value)
 
 
 CSV_SEPARATOR = ";"  # French Excel's list separator: the file opens in columns

@@ -52,7 +52,11 @@ def collect(con, settings) -> dict:
             "sources": sources, "files": files, "totals": totals, "recent_runs": runs}
 
 
-STATUS_FR = {"charge": "chargé", "rejete": "rejeté", "doublon": "doublon"}
+# Stored codes stay ASCII; what the analyst reads is French.
+STATUS_FR = {"charge": "chargé", "rejete": "rejeté", "doublon": "doublon", "differe": "différé"}
+RUN_STATUS_FR = {"succes": "succès", "echec": "échec", "attention": "attention", "en_cours": "en cours",
+                 "interrompue": "interrompue", "ok": "ok", "inchange": "inchangé", "ignore": "ignoré",
+                 "bloque": "bloqué"}
 KIND_FR = {"commandes": "commandes", "declarations": "déclarations", "besoins": "besoins", None: "—"}
 
 
@@ -93,5 +97,6 @@ def render_text(report: dict) -> str:
         lines += ["", "Dernières exécutions"]
         for r in report["recent_runs"]:
             error = (r["error"] or "").splitlines()[0][:200] if r["error"] else ""
-            lines.append(f"  {_when(r['started_at'])}  vigie {r['command']}  {r['status']}" + (f" — {error}" if error else ""))
+            lines.append(f"  {_when(r['started_at'])}  vigie {r['command']}  {RUN_STATUS_FR.get(r['status'], r['status'])}"
+                         + (f" — {error}" if error else ""))
     return "\n".join(lines)

@@ -176,9 +176,9 @@ def expectation_fr(kind: str, kwargs: dict) -> str:
 
 def describe(suite: str, kind: str, column: str | None, kwargs: dict, count: int | None, sample: list,
              notes: str = "") -> str:
-    """« table.colonne : ce qu'on attend — N valeur(s) en cause, ex. … » — never « ? » or « [0] »."""
+    """« suite (table T, colonne C) : ce qu'on attend — N valeur(s) en cause, ex. … » — never « ? » or « [0] »."""
     table = table_of(suite)
-    where = f"{table}, colonne {column}" if column else f"table {table}"
+    where = f"{suite} (table {table}, colonne {column})" if column else f"{suite} (table {table})"
     head = f"{where} : {expectation_fr(kind, kwargs)}"
     if kind == "expect_table_row_count_to_be_between":
         observed = sample[0] if sample else None

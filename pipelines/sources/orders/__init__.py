@@ -204,14 +204,14 @@ def keep_aside(result: FileResult, source: Path, folder: Path, max_bytes: int = 
         tmp = kept.with_name(kept.name + ".tmp")
         with open(source, "rb") as src, open(tmp, "wb") as out:
             if excerpt:
-                out.write(src.read(EXCERPT_BYTES))
+                out.write(src.read(min(EXCERPT_BYTES, max_bytes)))
             else:
                 shutil.copyfileobj(src, out)
         os.replace(tmp, kept)
     lines = [f"Fichier : {result.path}", f"Empreinte SHA-256 : {result.sha256}", f"Taille : {size} octets",
              f"Raison du rejet : {result.reason}"]
     if excerpt:
-        lines.append(f"Copie : extrait des {EXCERPT_BYTES} premiers octets seulement ({kept.name}) : le fichier "
+        lines.append(f"Copie : extrait des {min(EXCERPT_BYTES, max_bytes)} premiers octets seulement ({kept.name}) : le fichier "
                      "dépasse la taille copiée ; l'original reste dans la boîte de dépôt (retrouvez-le par son "
                      "empreinte).")
     note.write_text("\n".join(lines) + "\n", encoding="utf-8")
