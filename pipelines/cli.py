@@ -194,6 +194,8 @@ def build_parser() -> Parser:
         "  vigie alias --export rapprochements.csv   puis, chez un collègue :   vigie alias --import "
         "rapprochements.csv",
     )
+    p.usage = ("vigie alias KIND RAW TARGET --reason TEXTE [--by NOM]\n"
+               "       vigie alias --list | --remove KIND RAW | --export FICHIER | --import FICHIER")
     p.add_argument("kind", nargs="?", metavar="KIND", help="startup, titulaire ou acheteur")
     p.add_argument("raw", nargs="?", metavar="RAW", help="le nom tel qu'il est écrit dans les fichiers")
     p.add_argument("target", nargs="?", metavar="TARGET",

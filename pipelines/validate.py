@@ -184,7 +184,7 @@ def describe(suite: str, kind: str, column: str | None, kwargs: dict, count: int
         observed = sample[0] if sample else None
         tail = f"elle en contient {observed}" if observed is not None else "nombre de lignes non mesuré"
         if observed == 0:
-            tail += " (source jamais chargée ? lancez « vigie run », ou « vigie run --offline » sans réseau)"
+            tail += " : la source n'a jamais été chargée (lancez « vigie run », ou « vigie run --offline » sans réseau)"
     else:
         examples = [json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for v in sample
                     if v is not None]

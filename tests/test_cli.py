@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import run_vigie
 
-COMMANDS = ["demo", "ingest", "validate", "check", "alert", "findings", "status", "review", "report", "run", "schedule"]
+COMMANDS = ["demo", "ingest", "validate", "check", "alert", "findings", "status", "review", "alias", "report", "run", "schedule"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -30,7 +30,11 @@ def test_spec_options_exist():
     assert "--dry-run" in run_vigie("alert", "--help").stdout
     help_findings = run_vigie("findings", "--help").stdout
     assert "--format" in help_findings and "--rule" in help_findings and "--output" in help_findings
-    assert "--reason" in run_vigie("review", "--help").stdout
+    assert "--reason" in run_vigie("review", "--help").stdout and "VIGIE_REVIEWER" in run_vigie("review", "--help").stdout
+    help_alias = run_vigie("alias", "--help").stdout
+    assert all(o in help_alias for o in ("--list", "--remove", "--export", "--import", "--by", "KIND RAW TARGET"))
+    assert "--offline" in run_vigie("run", "--help").stdout
+    assert "xlsx" in help_findings and "--status" in help_findings
     help_report = run_vigie("report", "--help").stdout
     assert "--month" in help_report and "--output" in help_report
 

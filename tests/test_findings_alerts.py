@@ -90,7 +90,7 @@ def test_review_needs_a_known_id_and_a_reason(demo_env, cli):
 def test_findings_export_columns_and_filters(demo_env, cli, tmp_path):
     code, out, _ = cli("findings", "--format", "csv")
     assert code == 0
-    rows = list(csv.DictReader(io.StringIO(out)))
+    rows = list(csv.DictReader(io.StringIO(out), delimiter=";"))
     assert list(rows[0].keys()) == EXPORT_COLUMNS
     con = connect(demo_env)
     assert len(rows) == con.execute("SELECT count(*) FROM findings.findings WHERE active").fetchone()[0]
@@ -114,7 +114,7 @@ def test_exported_cells_that_a_spreadsheet_would_evaluate_are_neutralised(worksp
     cli("ingest", "--source", "orders")
     cli("check")
     code, out, _ = cli("findings", "--rule", "HORS_STARTUP")
-    rows = {r["numero_bc"]: r for r in csv.DictReader(io.StringIO(out))}
+    rows = {r["numero_bc"]: r for r in csv.DictReader(io.StringIO(out), delimiter=";")}
     assert rows["FX-1"]["startup"].startswith("'=HYPERLINK")
     assert rows["FX-2"]["startup"].startswith("'@SUM")
     con = connect(workspace / "data" / "vigie.duckdb")  # stored as written, never evaluated
