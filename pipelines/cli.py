@@ -113,7 +113,8 @@ def build_parser() -> Parser:
     p.add_argument(
         "--offline",
         action="store_true",
-        help="ne rien demander au réseau (les sources distantes ne sont pas actualisées)",
+        help="ne rien demander au réseau : beta.gouv.fr depuis le dernier instantané conservé (l'instantané "
+             "embarqué sur un entrepôt neuf), data.gouv.fr non actualisé",
     )
 
     add(

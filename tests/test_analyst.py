@@ -97,6 +97,15 @@ def test_the_newcomers_day(offline_ws, cli, monkeypatch, tmp_path):
     code, _, err = cli("findings", "--format", "xlsx", "--output", str(target))
     assert code == 0 and target.exists()
     check_workbook(target, db)
+    # 6. an alias taken back: the finding it closed opens again, its closure kept in history
+    code, _, _ = cli("alias", "--remove", "startup", "1000 PREMIERS jours")
+    assert code == 0
+    cli("check")
+    con = connect(db)
+    assert con.execute("SELECT active, status FROM findings.findings WHERE finding_id = ?", [fid]).fetchone() == (
+        True, "open")
+    assert [a for (a,) in con.execute("SELECT action FROM findings.reviews WHERE finding_id = ? ORDER BY decided_at",
+                                      [fid]).fetchall()] == ["rapprochement", "rouvert"]
 
 
 def check_workbook(path: Path, db: Path) -> None:
@@ -270,3 +279,20 @@ def test_small_things(workspace, cli, tmp_path):
     code, _, err = cli("report", "--month", "2026-10", "--agreement", "acim-1999")
     assert code == 2 and "acim-2026" in err and "acim-2021" in err
     assert SNAPSHOT.exists()
+
+
+def test_readme_and_docs_links_resolve_inside_the_repository():
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    checked = 0
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#\s]+)", text):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            assert (page.parent / target).exists(), f"{page.name} → {target}"
+            checked += 1
+        assert "spec/" not in text.replace("docs/", ""), f"{page.name} still points to spec/"
+    assert checked >= 5 and (root / "docs" / "CLI.md").exists() and (root / "docs" / "ORDER_EXPORTS.md").exists()
