@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 
 from rapidfuzz import process
@@ -28,7 +29,9 @@ KIND_LABEL = {"startup": "startup", "titulaire": "titulaire", "acheteur": "achet
 def command(kind: str, raw: str, target: str | None, reason: str = "…") -> str:
     """The exact command line that records this alias (CLI.md syntax)."""
     def quote(text: str) -> str:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + re.sub(r'([\\"$`])', r"\\\1", text) + '"'
+    if raw.startswith("-"):  # would read as an option: options first, then `--`
+        return f"vigie alias --reason {quote(reason)} -- {kind} {quote(raw)} {target or NONE}"
     return f"vigie alias {kind} {quote(raw)} {target or NONE} --reason {quote(reason)}"
 
 

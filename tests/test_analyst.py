@@ -296,3 +296,23 @@ def test_readme_and_docs_links_resolve_inside_the_repository():
             checked += 1
         assert "spec/" not in text.replace("docs/", ""), f"{page.name} still points to spec/"
     assert checked >= 5 and (root / "docs" / "CLI.md").exists() and (root / "docs" / "ORDER_EXPORTS.md").exists()
+
+
+@pytest.mark.parametrize("raw", ["1000 premiers jours", "Octo / Malt", 'le "bon" produit', "-tiret", "l'appli", 'prix $HOME `id` \\ fin'])
+def test_the_alias_command_vigie_prints_is_the_command_line_it_accepts(raw):
+    """RAPPROCHEMENT_A_REVOIR messages give this command: it must parse back to the same values."""
+    import subprocess
+
+    from pipelines.aliases import command
+    from pipelines.cli import build_parser
+
+    def shell_words(line: str) -> list[str]:  # what bash passes to the program
+        out = subprocess.run(["bash", "-c", 'printf "%s\\0" ' + line], capture_output=True, check=True).stdout
+        return out.decode().split("\0")[:-1]
+
+    line = command("startup", raw, "1000.jours", "vu avec l'équipe")
+    assert line.startswith("vigie alias startup " if not raw.startswith("-") else "vigie alias --reason")
+    args = build_parser().parse_args(shell_words(line)[1:])
+    assert (args.command, args.kind, args.raw, args.target, args.reason) == (
+        "alias", "startup", raw, "1000.jours", "vu avec l'équipe")
+    assert build_parser().parse_args(shell_words(command("acheteur", raw, None))[1:]).target == "-"
