@@ -61,7 +61,9 @@ def is_new(job: Job) -> bool:
 
 
 def first_run_advice(settings) -> str:
-    return (f"vigie : l'entrepôt est neuf et beta.gouv.fr n'a pas pu être joint à {settings.betagouv_api} : sans "
+    from pipelines.logs import redact
+
+    return (f"vigie : l'entrepôt est neuf et beta.gouv.fr n'a pas pu être joint à {redact(settings.betagouv_api)} : sans "
             "réseau, lancez « vigie run --offline » (il part de l'instantané embarqué de beta.gouv.fr) ; sinon "
             "vérifiez l'adresse de l'API (variable VIGIE_BETAGOUV_API) et l'accès au réseau (proxy).")
 

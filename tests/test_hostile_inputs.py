@@ -88,7 +88,8 @@ def test_nothing_in_the_data_is_executed(hostile_run):
     assert con.execute("SELECT acheteur FROM raw.commandes WHERE numero_bc = 'H-18'").fetchone() == ("=cmd|'/C calc'!A0",)
     kept = [k for (k,) in con.execute("SELECT kept_at FROM raw.inbox_files WHERE kept_at IS NOT NULL").fetchall()]
     assert kept and all((folder / "fichiers_rejetes") in __import__("pathlib").Path(k).parents for k in kept)
-    assert all("passwd" not in k and "DROP" not in k for k in kept)  # copies named by content hash
+    # copies keep the file's own name, never a path: all directly in the rejected folder
+    assert all(__import__("pathlib").Path(k).parent == folder / "fichiers_rejetes" for k in kept)
 
 
 def test_the_10_mb_cell_goes_to_quarantine_not_the_file(hostile_run):

@@ -215,7 +215,7 @@ def keep_aside(result: FileResult, source: Path, folder: Path, max_bytes: int = 
                      "dépasse la taille copiée ; l'original reste dans la boîte de dépôt (retrouvez-le par son "
                      "empreinte).")
     note.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(kept)
+    return str(kept if kept.exists() else note)  # nothing to copy (a link out of the inbox): the note
 
 
 def load(con, results: Iterable[FileResult], run_id: str, now: datetime) -> int:
