@@ -316,3 +316,29 @@ def test_the_alias_command_vigie_prints_is_the_command_line_it_accepts(raw):
     assert (args.command, args.kind, args.raw, args.target, args.reason) == (
         "alias", "startup", raw, "1000.jours", "vu avec l'équipe")
     assert build_parser().parse_args(shell_words(command("acheteur", raw, None))[1:]).target == "-"
+
+
+def test_holder_and_buyer_aliases_settle_their_findings(workspace, cli):
+    (workspace / "inbox" / "c.csv").write_text(
+        HEADER + "HB-1;03/10/2026;Bureau des achats numériques de Lutèce;1000 premiers jours - l'app;Agence Lutèce Conseil;"
+                 "1 000\n", encoding="utf-8")
+    for argv in (("ingest", "--source", "betagouv"), ("ingest", "--source", "orders"), ("check",)):
+        cli(*argv)
+    db = workspace / "data" / "vigie.duckdb"
+    con = connect(db)
+    before = dict(con.execute("SELECT rule, finding_id FROM findings.findings WHERE numero_bc = 'HB-1' AND active "
+                              "AND rule IN ('TITULAIRE_INVALIDE', 'ACHETEUR_NON_BENEFICIAIRE')").fetchall())
+    con.close()
+    assert set(before) == {"TITULAIRE_INVALIDE", "ACHETEUR_NON_BENEFICIAIRE"}
+    assert cli("alias", "titulaire", "agence lutece  conseil", "octo", "--reason", "sous-traitant d'OCTO", "--by", "C")[0] == 0
+    assert cli("alias", "acheteur", "Bureau des achats numériques de Lutèce", "ministere:environnement",
+               "--reason", "service du MTE", "--by", "C")[0] == 0
+    code, out, _ = cli("check")
+    assert "2 clos par un rapprochement" in out
+    con = connect(db)
+    assert con.execute("SELECT holder_id, buyer_id FROM mart.orders_enriched WHERE numero_bc = 'HB-1'").fetchone() == (
+        "octo-cdlc-frontier", "ministere:environnement")
+    for fid in before.values():
+        status, reason = con.execute("SELECT status, review_reason FROM findings.findings WHERE finding_id = ?",
+                                     [fid]).fetchone()
+        assert status == "reviewed" and reason.startswith("rapprochement : ")
