@@ -17,7 +17,7 @@ EPILOG = (
     "Options communes, aussi lues dans l'environnement : --db (VIGIE_DB, défaut "
     "data/vigie.duckdb), --inbox (VIGIE_INBOX, défaut data/inbox). Sources : VIGIE_BETAGOUV_API, "
     "VIGIE_DATAGOUV_API. Alertes : VIGIE_SMTP_URL, VIGIE_ALERT_TO, VIGIE_WEBHOOK_URL (sans canal : "
-    "dossier outbox à côté de l'entrepôt)."
+    "dossier outbox à côté de l'entrepôt). Revues et rapprochements : VIGIE_REVIEWER (qui, à défaut de --by)."
 )
 
 _ARGPARSE_FR = [

@@ -249,6 +249,7 @@ def _xlsx_value(column: str, value):
 
 
 def _sheet(ws, rows: list[dict]) -> None:
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     ws.append([HEADERS_FR[c] for c in EXPORT_COLUMNS])
@@ -262,7 +263,7 @@ def _sheet(ws, rows: list[dict]) -> None:
         if fmt:
             for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = fmt
-        ws.cell(row=1, column=index).font = ws.cell(row=1, column=index).font.copy(bold=True)
+        ws.cell(row=1, column=index).font = Font(bold=True)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(EXPORT_COLUMNS))}{max(1, len(rows) + 1)}"
 

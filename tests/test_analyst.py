@@ -178,7 +178,8 @@ def test_formula_like_text_is_neutralised_after_any_separator(text):
 def test_exported_csv_opens_in_french_excel_and_neutralises_every_cell(workspace, cli, tmp_path):
     (workspace / "inbox" / "c.csv").write_text(
         HEADER + 'FX-1;03/10/2026;Ministère des Armées;"a;=1+1";OCTO;1 000,50\n'
-                 'FX-2;03/10/2026;Ministère des Armées;"x,@SUM(A1:A2)";OCTO;2 000\n', encoding="utf-8")
+                 'FX-2;03/10/2026;Ministère des Armées;"x,@SUM(A1:A2)";OCTO;2 000\n'
+                 'FX-3;03/10/2026;Ministère des Armées;=Produit;OCTO;3 000\n', encoding="utf-8")
     for argv in (("ingest", "--source", "betagouv"), ("ingest", "--source", "orders"), ("check",)):
         cli(*argv)
     target = tmp_path / "constats.csv"
@@ -195,6 +196,13 @@ def test_exported_csv_opens_in_french_excel_and_neutralises_every_cell(workspace
                 assert not cell.lstrip(" \"").startswith(("=", "@", "+")), (delimiter, cell)
     code, _, err = cli("findings", "--format", "xlsx")
     assert code == 2 and "--output" in err
+    from openpyxl import load_workbook
+
+    book = tmp_path / "constats.xlsx"
+    assert cli("findings", "--format", "xlsx", "--output", str(book))[0] == 0
+    cells = [c for ws in load_workbook(book) for row in ws.iter_rows() for c in row if c.value is not None]
+    assert any(c.value == "'=Produit" or "'@SUM" in str(c.value) for c in cells)
+    assert not [c.coordinate for c in cells if c.data_type == "f"]  # no formula anywhere
 
 
 def test_a_reviewed_finding_reopens_when_its_amount_changes(workspace, cli):
