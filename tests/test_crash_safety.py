@@ -42,7 +42,7 @@ def check_invariant(db) -> int:
                             "FROM raw.inbox_files").fetchall()
         for path, sha, seq, kind, loaded, quarantined in files:
             if kind and loaded:
-                stored = con.execute(f"SELECT count(*) FROM raw.{kind} WHERE file_sha256 = ? AND seq = ?",  # noqa: S608
+                stored = con.execute(f"SELECT count(*) FROM raw.{kind} WHERE file_sha256 = ? AND seq = ?",  # noqa: S608 - kind from the table
                                      [sha, seq]).fetchone()[0]
                 assert stored == loaded, path
             assert con.execute("SELECT count(*) FROM raw.quarantine WHERE file_sha256 = ? AND path = ?",

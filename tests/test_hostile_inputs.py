@@ -69,7 +69,7 @@ def test_the_accounting_invariant_holds_for_every_file(hostile_run):
     ).fetchall():
         assert read == loaded + quarantined, path
         if kind and loaded:
-            stored = con.execute(f"SELECT count(*) FROM raw.{kind} WHERE file_sha256 = ? AND seq = ?",  # noqa: S608
+            stored = con.execute(f"SELECT count(*) FROM raw.{kind} WHERE file_sha256 = ? AND seq = ?",  # noqa: S608 - kind from the table
                                  [sha, seq]).fetchone()[0]
             assert stored == loaded, path
         q = con.execute("SELECT count(*) FROM raw.quarantine WHERE file_sha256 = ? AND path = ?", [sha, path]).fetchone()[0]
