@@ -27,7 +27,7 @@ def test_check_on_unchanged_data_reevaluates_only_the_clock_and_finds_the_same(d
     assert "seule la fraîcheur des sources est réévaluée" in out
     assert findings_state(demo_copy) == before
     con = connect(demo_copy)
-    run_id = con.execute("SELECT run_id FROM meta.runs WHERE command = 'check' ORDER BY started_at DESC LIMIT 1"
+    run_id = con.execute("SELECT run_id FROM meta.runs WHERE command = 'check' ORDER BY started_at DESC, rowid DESC LIMIT 1"
                          ).fetchone()[0]
     # every active finding, of every rule, counts as seen by this check
     unseen = con.execute("SELECT count(*) FROM findings.findings f JOIN meta.finding_sightings s USING (finding_id) "
