@@ -1,6 +1,7 @@
 """What makes Vigie fast at scale must not change what it finds: incremental checks,
 marts stored as tables, files read in parallel, bulk inserts, capped report tables."""
 
+import os
 from decimal import Decimal
 
 import duckdb
@@ -121,7 +122,11 @@ def test_workers_are_only_started_when_there_is_enough_to_read():
     big = [("f", "f", "sha", 3_000_000, None, None)] * 4
     assert workers_for(small) == 1
     assert workers_for(big[:1]) == 1
-    assert workers_for(big) >= 1 and workers_for(big, configured=3) == 3
+    cores = len(os.sched_getaffinity(0))  # the rule: one per core, at most one per file
+    assert workers_for(big) == min(cores, len(big)) and workers_for(big, configured=3) == 3
+    two_of = [("f", "f", "sha", 2 * 1024 * 1024, None, None)] * 2  # 4 MB in all: the threshold
+    assert workers_for([(*t[:3], t[3] - 1, *t[4:]) for t in two_of]) == 1
+    assert workers_for(two_of) == min(cores, 2)
     assert workers_for(big, configured=9) == 4
 
 
