@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_DB := data/demo/vigie.duckdb
 
-.PHONY: demo test lint lab bench stress install clean
+.PHONY: demo test test-clock test-chromium test-faketime lint lab bench stress install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,43 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/vigie demo
 
-test: $(STAMP)
+# `make test` alone does the whole set-up on a fresh machine, then runs every test (browser
+# and slow ones included). Each prerequisite is one target: add yours to TEST_PREREQS.
+TEST_PREREQS := $(STAMP) test-chromium
+test: $(TEST_PREREQS)
 	$(BIN)/python -m pytest
+
+# A Debian package the tests need: `$(call need_deb,command,package)`. Installed with apt
+# when missing and we are root (or have sudo without a password); else one French sentence.
+define need_deb
+	@command -v $(1) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; \
+	  else echo "$(1) est introuvable : installez le paquet Debian « $(2) » (sudo apt-get install $(2)) puis relancez la commande." >&2; exit 2; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; }
+endef
+
+# The report's browser test draws it in headless Chromium (tests/test_report.py).
+test-chromium:
+	$(call need_deb,chromium,chromium)
+
+test-faketime:
+	$(call need_deb,faketime,faketime)
+
+# Clock-proof check (run by .ci/run after `make test`): a fast subset under libfaketime at a
+# leap day, after both agreements end, and at 23:30 UTC when Paris is already the next day.
+# Browser and slow tests are left out: Chromium does not start under libfaketime's
+# LD_PRELOAD, and the slow ones add minutes, not clock coverage (the full suite passed
+# under libfaketime once by hand: see README « Horloge et rejeu »).
+CLOCK_DATES  := 2028-02-29T12:00:00 2030-03-15T12:00:00 2026-12-31T23:30:00
+CLOCK_SUBSET := tests/test_betagouv.py tests/test_run.py tests/test_agreements.py tests/test_rules_docs.py \
+                tests/test_cli.py tests/test_security.py tests/test_parsers_properties.py
+test-clock: $(STAMP) test-faketime
+	@for moment in $(CLOCK_DATES); do \
+	  echo "== horloge de la machine : $$moment UTC"; \
+	  TZ=UTC faketime "$$(echo $$moment | tr T ' ')" $(BIN)/python -m pytest -q -p no:cacheprovider \
+	    -m "not browser and not slow" $(CLOCK_SUBSET) || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests benchmarks

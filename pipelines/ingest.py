@@ -80,6 +80,7 @@ def ingest_betagouv(job: Job) -> StepOutcome:
         raise
 
     with warehouse.transaction(con):
+        replay = betagouv.replay_notice(con, now)
         changed = betagouv.load(con, snapshot)
         for p in snapshot.payloads.values():
             if snapshot.mode == "http":
@@ -111,7 +112,7 @@ def ingest_betagouv(job: Job) -> StepOutcome:
         msg = (
             f"beta.gouv.fr : nouvel instantané ({counts['startups']} startups, "
             f"{counts['organisations']} organisations, {counts['incubateurs']} incubateurs)."
-        )
+        ) + (f" {replay}" if replay else "")
         return StepOutcome("ok", msg, counts, True)
     return StepOutcome(
         "inchange", f"beta.gouv.fr : inchangé ({counts['startups']} startups).", counts

@@ -64,16 +64,27 @@ def build(settings, scheduler_class=None, daily=None, monthly=None):
 
 
 def serve(settings) -> int:
-    from apscheduler.events import EVENT_JOB_MISSED
+    from apscheduler.events import EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED
 
     scheduler = build(settings)
+    stop_requested = []
 
     def stop(signum, frame):
         log_step("schedule", "arrêt demandé : le planificateur s'arrête proprement.", signal=signum)
-        scheduler.shutdown(wait=False)
+        stop_requested.append(signum)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    def started(event):
+        # A signal that came before start() (nothing to shut down yet) is honoured here.
+        if stop_requested:
+            scheduler.shutdown(wait=False)
+        else:
+            print("Planificateur en marche.", flush=True)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
     scheduler.add_listener(lambda event: log_step(
         "schedule", f"tâche {event.job_id} manquée (prévue le {fr.moment(event.scheduled_run_time)}), "
         "au-delà du délai de rattrapage : elle n'est pas rejouée.", 30), EVENT_JOB_MISSED)

@@ -159,7 +159,7 @@ def table_fingerprints(
         # Identifiers come from the catalogue, not from users.
         out[f"{schema}.{table}"] = scalar(
             con,
-            f"SELECT count(*) || ':' || coalesce(sum(hash(t))::VARCHAR, '0') FROM \"{schema}\".\"{table}\" t",  # noqa: S608
+            f"SELECT count(*) || ':' || coalesce(sum(hash(t))::VARCHAR, '0') FROM \"{schema}\".\"{table}\" t",  # noqa: S608 - catalogue names
         )
     return out
 

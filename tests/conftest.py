@@ -3,6 +3,7 @@ a real SMTP server (aiosmtpd) and a webhook receiver, and the demo warehouse."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -75,6 +76,18 @@ def run_vigie(*argv: str, env: dict | None = None, cwd=None, timeout: float = 30
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "pipelines", *argv], capture_output=True, text=True,
                           env=full_env, cwd=cwd or ROOT, timeout=timeout)
+
+
+def betagouv_counts() -> dict[str, int]:
+    """What the recorded snapshot holds: startups, organisations, and incubators from
+    incubators.json or startups.json's `included` (the staging view joins both)."""
+    startups = json.loads((SNAPSHOT / "startups.json").read_text(encoding="utf-8"))
+    organisations = json.loads((SNAPSHOT / "organisations.json").read_text(encoding="utf-8"))
+    incubators = json.loads((SNAPSHOT / "incubators.json").read_text(encoding="utf-8"))
+    included = {i["id"] for i in startups.get("included", []) if i.get("type") == "incubator"}
+    return {"startups": len({s["id"] for s in startups["data"]}),
+            "organisations": len({o["id"] for o in organisations}),
+            "incubators": len(set(incubators) | included)}
 
 
 def connect(path, read_only=True):

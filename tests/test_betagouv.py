@@ -6,7 +6,11 @@ from datetime import date
 import pytest
 
 from pipelines.sources import betagouv
-from tests.conftest import SNAPSHOT, connect
+from tests.conftest import SNAPSHOT, betagouv_counts, connect
+
+
+def stg_count(con, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM stg.betagouv_{table}").fetchone()[0]  # noqa: S608 - fixed names
 
 
 @pytest.fixture
@@ -19,11 +23,10 @@ def test_real_snapshot_counts(served, cli, workspace):
     code, out, _ = cli("ingest", "--source", "betagouv")
     assert code == 0, out
     con = connect(workspace / "data" / "vigie.duckdb")
-    assert con.execute("SELECT count(*) FROM stg.betagouv_startups").fetchone()[0] == 662
-    assert con.execute("SELECT count(*) FROM stg.betagouv_organisations").fetchone()[0] == 145
-    assert con.execute("SELECT count(*) FROM stg.betagouv_incubators").fetchone()[0] == 23
+    expected = betagouv_counts()
+    assert {t: stg_count(con, t) for t in expected} == expected
     snapshot = con.execute("SELECT mode, base_url, startups_count FROM raw.betagouv_snapshots").fetchall()
-    assert snapshot == [("http", served.url + "/api/v2.7", 662)]
+    assert snapshot == [("http", served.url + "/api/v2.7", expected["startups"])]
 
 
 def test_phase_on_a_date_when_phases_are_listed_out_of_order(served, cli, workspace):
@@ -88,26 +91,60 @@ def test_unreachable_api_leaves_the_last_snapshot_intact(served, cli, workspace,
     assert "API beta.gouv.fr" in err and "injoignable" in err and "connexion refusée" in err
     con = connect(db)
     assert con.execute("SELECT snapshot_id FROM raw.betagouv_snapshots").fetchall() == before
-    assert con.execute("SELECT count(*) FROM stg.betagouv_startups").fetchone()[0] == 662
+    assert stg_count(con, "startups") == betagouv_counts()["startups"]
     state = con.execute("SELECT last_status, last_error FROM meta.source_state WHERE source = 'betagouv'").fetchone()
     assert state[0] == "echec" and "injoignable" in state[1]
+
+
+def without_visio(served) -> None:
+    """Serve a startups.json from which `visio` has gone."""
+    document = json.loads((SNAPSHOT / "startups.json").read_text())
+    document["data"] = [s for s in document["data"] if s["id"] != "visio"]
+    served.routes["/api/v2.7/startups.json"].body = json.dumps(document).encode()
 
 
 def test_every_snapshot_is_kept_and_listing_can_be_asked_on_a_date(served, cli, workspace, monkeypatch):
     monkeypatch.setenv("VIGIE_NOW", "2026-11-30T08:00:00")
     cli("ingest", "--source", "betagouv")
-    document = json.loads((SNAPSHOT / "startups.json").read_text())
-    document["data"] = [s for s in document["data"] if s["id"] != "visio"]
-    served.routes["/api/v2.7/startups.json"].body = json.dumps(document).encode()
+    without_visio(served)
     monkeypatch.setenv("VIGIE_NOW", "2026-12-01T08:00:00")
     code, out, _ = cli("ingest", "--source", "betagouv")
-    assert "nouvel instantané" in out
+    assert "nouvel instantané" in out and "Horloge en arrière" not in out
     con = connect(workspace / "data" / "vigie.duckdb")
     assert con.execute("SELECT count(*) FROM raw.betagouv_snapshots").fetchone()[0] == 2
-    assert con.execute("SELECT count(*) FROM stg.betagouv_startups").fetchone()[0] == 661
+    assert stg_count(con, "startups") == betagouv_counts()["startups"] - 1
     visio = betagouv.startup_on(con, "visio", date(2025, 6, 1))
     assert visio["listed"] and visio["phase"] == "construction"
     assert not betagouv.startup_on(con, "visio", date(2026, 12, 2))["listed"]
+
+
+def test_a_replay_in_the_past_makes_the_last_ingested_snapshot_current_and_says_so(served, cli, workspace,
+                                                                                    monkeypatch):
+    """README « Horloge et rejeu »: the last snapshot ingested is current, whatever its date;
+    listing on a date still follows the dates the snapshots were fetched."""
+    monkeypatch.setenv("VIGIE_NOW", "2026-11-30T08:00:00")
+    cli("ingest", "--source", "betagouv")
+    without_visio(served)
+    monkeypatch.setenv("VIGIE_NOW", "2026-11-01T08:00:00")  # a replay: the clock is a month behind
+    code, out, _ = cli("ingest", "--source", "betagouv")
+    assert code == 0 and "nouvel instantané" in out
+    assert "Horloge en arrière" in out and "01/11/2026 à 08:00" in out and "30/11/2026 à 08:00" in out
+    con = connect(workspace / "data" / "vigie.duckdb")
+    full = betagouv_counts()["startups"]
+    assert stg_count(con, "startups") == full - 1  # the payload ingested last, without visio
+    assert con.execute("SELECT count(*) FROM stg.betagouv_startups WHERE startup_id = 'visio'").fetchone()[0] == 0
+    assert betagouv.current_snapshot(con)["snapshot_id"] == con.execute(
+        "SELECT snapshot_id FROM raw.betagouv_snapshots WHERE startups_count = ?", [full - 1]).fetchone()[0]
+    con.close()
+    # the first payload served again later is a new snapshot, current again
+    served.routes["/api/v2.7/startups.json"].body = (SNAPSHOT / "startups.json").read_bytes()
+    monkeypatch.setenv("VIGIE_NOW", "2026-12-02T08:00:00")
+    code, out, err = cli("ingest", "--source", "betagouv")
+    assert code == 0, err
+    assert "nouvel instantané" in out and "Horloge en arrière" not in out
+    con = connect(workspace / "data" / "vigie.duckdb")
+    assert stg_count(con, "startups") == full
+    assert con.execute("SELECT count(*) FROM raw.betagouv_snapshots").fetchone()[0] == 3
 
 
 def test_older_api_shapes_parse():

@@ -3,14 +3,13 @@ reason for each rejection, the accounting invariant for every file, and nothing 
 data is ever executed (SQL, formulas, paths)."""
 
 import json
-import resource
 import subprocess
 import sys
 
 import pytest
 
 from tests import hostile
-from tests.conftest import SNAPSHOT, connect
+from tests.conftest import PINNED_NOW, ROOT, SNAPSHOT, connect
 from tests.reliability import record
 
 FRENCH = ("fichier", "ligne", "colonne", "classeur", "format", "lien", "aucune", "contenu", "vide", "binaire",
@@ -22,13 +21,13 @@ def hostile_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
     inbox = folder / "inbox"
     expected = hostile.build(inbox)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = subprocess.run(
-        [sys.executable, "-m", "pipelines", "ingest", "--source", "orders"], capture_output=True, text=True,
+    peak = folder / "peak_mb.txt"
+    result = subprocess.run(  # through tests/peak.py: the peak of this ingest only, not of pytest or earlier children
+        [sys.executable, str(ROOT / "tests" / "peak.py"), str(peak), sys.executable, "-m", "pipelines", "ingest",
+         "--source", "orders"], capture_output=True, text=True, cwd=ROOT,
         env={"VIGIE_DB": str(folder / "vigie.duckdb"), "VIGIE_INBOX": str(inbox), "VIGIE_BETAGOUV_API": str(SNAPSHOT),
-             "PATH": "/usr/bin:/bin", "HOME": str(folder)}, timeout=600)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return folder, expected, result, max(peak_mb, before / 1024)
+             "VIGIE_NOW": PINNED_NOW, "PATH": "/usr/bin:/bin", "HOME": str(folder)}, timeout=600)
+    return folder, expected, result, float(peak.read_text())
 
 
 def test_at_least_40_nasty_files(hostile_run):
@@ -69,7 +68,7 @@ def test_the_accounting_invariant_holds_for_every_file(hostile_run):
     ).fetchall():
         assert read == loaded + quarantined, path
         if kind and loaded:
-            stored = con.execute(f"SELECT count(*) FROM raw.{kind} WHERE file_sha256 = ? AND seq = ?",  # noqa: S608
+            stored = con.execute(f"SELECT count(*) FROM raw.{kind} WHERE file_sha256 = ? AND seq = ?",  # noqa: S608 - kind from the table
                                  [sha, seq]).fetchone()[0]
             assert stored == loaded, path
         q = con.execute("SELECT count(*) FROM raw.quarantine WHERE file_sha256 = ? AND path = ?", [sha, path]).fetchone()[0]

@@ -79,7 +79,7 @@ def test_each_file_gives_exactly_the_expected_rows(corpus_db, name):
         return
     columns = COLUMNS[kind]
     rows = corpus_db.execute(
-        f"SELECT {', '.join(columns)} FROM raw.{kind} WHERE file_sha256 = ? ORDER BY line", [sha]).fetchall()  # noqa: S608
+        f"SELECT {', '.join(columns)} FROM raw.{kind} WHERE file_sha256 = ? ORDER BY line", [sha]).fetchall()  # noqa: S608 - constant names
     got = [{c: _plain(v) for c, v in zip(columns, r, strict=True)} for r in rows]
     want = [{c: r.get(c) for c in columns} for r in expected["loaded"]]
     assert got == want

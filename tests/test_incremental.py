@@ -1,6 +1,7 @@
 """What makes Vigie fast at scale must not change what it finds: incremental checks,
 marts stored as tables, files read in parallel, bulk inserts, capped report tables."""
 
+import os
 from decimal import Decimal
 
 import duckdb
@@ -27,7 +28,7 @@ def test_check_on_unchanged_data_reevaluates_only_the_clock_and_finds_the_same(d
     assert "seule la fraîcheur des sources est réévaluée" in out
     assert findings_state(demo_copy) == before
     con = connect(demo_copy)
-    run_id = con.execute("SELECT run_id FROM meta.runs WHERE command = 'check' ORDER BY started_at DESC LIMIT 1"
+    run_id = con.execute("SELECT run_id FROM meta.runs WHERE command = 'check' ORDER BY started_at DESC, rowid DESC LIMIT 1"
                          ).fetchone()[0]
     # every active finding, of every rule, counts as seen by this check
     unseen = con.execute("SELECT count(*) FROM findings.findings f JOIN meta.finding_sightings s USING (finding_id) "
@@ -64,8 +65,8 @@ def test_stored_marts_follow_the_data(demo_copy):
     con = warehouse.connect(demo_copy)
     assert materialise.is_current(con)
     for name in materialise.TABLES:
-        stored = con.execute(f"SELECT count(*), sum(hash(t)) FROM mart.{name} t").fetchone()  # noqa: S608
-        live = con.execute(f"SELECT count(*), sum(hash(t)) FROM mart.{name}_live t").fetchone()  # noqa: S608
+        stored = con.execute(f"SELECT count(*), sum(hash(t)) FROM mart.{name} t").fetchone()  # noqa: S608 - constant names
+        live = con.execute(f"SELECT count(*), sum(hash(t)) FROM mart.{name}_live t").fetchone()  # noqa: S608 - constant names
         assert stored == live and stored[0] > 0
     # a change of data makes them stale, and a check refreshes them before judging
     con.execute("DELETE FROM raw.commandes WHERE numero_bc = '1400000001'")
@@ -121,7 +122,11 @@ def test_workers_are_only_started_when_there_is_enough_to_read():
     big = [("f", "f", "sha", 3_000_000, None, None)] * 4
     assert workers_for(small) == 1
     assert workers_for(big[:1]) == 1
-    assert workers_for(big) >= 1 and workers_for(big, configured=3) == 3
+    cores = len(os.sched_getaffinity(0))  # the rule: one per core, at most one per file
+    assert workers_for(big) == min(cores, len(big)) and workers_for(big, configured=3) == 3
+    two_of = [("f", "f", "sha", 2 * 1024 * 1024, None, None)] * 2  # 4 MB in all: the threshold
+    assert workers_for([(*t[:3], t[3] - 1, *t[4:]) for t in two_of]) == 1
+    assert workers_for(two_of) == min(cores, 2)
     assert workers_for(big, configured=9) == 4
 
 

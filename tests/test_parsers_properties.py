@@ -1,17 +1,45 @@
 """Property tests (hypothesis) on the parsers people's spreadsheets go through."""
 
+import functools
 import unicodedata
+from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipelines import fr
 from pipelines.sample.writers import fr_money
 from pipelines.sources.orders.headers import KINDS, LABELS, header_key, match_header
 from pipelines.sources.orders.parsers import CellError, parse_date, parse_int, parse_money, parse_response
 from pipelines.sources.orders.readers import FileRejected, Limits, read_csv
 from tests.reliability import record
+
+CASES: Counter = Counter()  # examples hypothesis really ran, per test: the figure the README's table shows
+LEAST_CASES = 100  # a property checked on fewer cases is not the claim the table makes
+
+
+def counted(test):
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        CASES[test.__name__] += 1
+        return test(*args, **kwargs)
+    return run
+
+
+@pytest.fixture(scope="module", autouse=True)
+def record_properties(request):
+    failed = request.session.testsfailed
+    yield
+    if not CASES or request.session.testsfailed > failed:
+        return
+    assert min(CASES.values()) >= LEAST_CASES, dict(CASES)
+    record("Propriétés (hypothesis)", f"montants, dates, en-têtes, lecteur CSV : {fr.number(sum(CASES.values()))} cas "
+           f"générés ({len(CASES)} propriétés)", "relecture exacte des formats français ; aucune exception hors raison en "
+           "français")
+
 
 amounts = st.decimals(min_value=Decimal("-999999999999.99"), max_value=Decimal("999999999999.99"), places=2,
                       allow_nan=False, allow_infinity=False)
@@ -26,6 +54,7 @@ def dotted(d: Decimal) -> str:
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(amount=amounts, space=st.sampled_from(SPACES), euro=st.booleans(),
        style=st.sampled_from(["french", "dotted", "plain", "euro_first"]))
+@counted
 def test_money_written_the_french_ways_reads_back(amount, space, euro, style):
     if style == "french":
         text = fr_money(amount, euro=euro, space=space)
@@ -40,6 +69,7 @@ def test_money_written_the_french_ways_reads_back(amount, space, euro, style):
 
 @settings(max_examples=500)
 @given(st.text(max_size=40))
+@counted
 def test_money_never_crashes_on_any_text(text):
     try:
         value = parse_money(text)
@@ -51,6 +81,7 @@ def test_money_never_crashes_on_any_text(text):
 
 @settings(max_examples=300)
 @given(st.floats(allow_nan=True, allow_infinity=True))
+@counted
 def test_money_from_spreadsheet_numbers(number):
     try:
         value = parse_money(number)
@@ -66,6 +97,7 @@ dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
 @settings(max_examples=400)
 @given(day=dates, style=st.sampled_from(["iso", "dmy", "d/m/y", "dmy2", "dotted", "iso_time", "dmy_time", "serial",
                                          "date", "datetime"]))
+@counted
 def test_dates_written_the_french_ways_read_back(day, style):
     value = {
         "iso": day.isoformat(), "dmy": day.strftime("%d/%m/%Y"), "d/m/y": f"{day.day}/{day.month}/{day.year}",
@@ -79,6 +111,7 @@ def test_dates_written_the_french_ways_read_back(day, style):
 
 @settings(max_examples=500)
 @given(st.one_of(st.text(max_size=30), st.integers(), st.floats(), st.none(), st.booleans()))
+@counted
 def test_dates_never_crash(value):
     try:
         result = parse_date(value)
@@ -100,6 +133,7 @@ ALIASES = sorted({(kind, column, alias) for kind, spec in KINDS.items()
 @given(case=st.sampled_from(ALIASES), upper=st.booleans(), accents=st.booleans(),
        pad=st.sampled_from(["", " ", "  ", "\u00a0"]), punct=st.sampled_from(["", ".", " :", " -"]),
        degree=st.sampled_from(["°", "o", "º"]))
+@counted
 def test_header_aliases_survive_case_accents_spaces_and_punctuation(case, upper, accents, pad, punct, degree):
     kind, column, alias = case
     written = alias.replace("°", degree)
@@ -116,6 +150,7 @@ def test_header_aliases_survive_case_accents_spaces_and_punctuation(case, upper,
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=3000))
+@counted
 def test_the_csv_reader_turns_any_bytes_into_rows_or_a_french_refusal(data):
     try:
         sheet = read_csv(data, Limits())
@@ -128,8 +163,3 @@ def test_the_csv_reader_turns_any_bytes_into_rows_or_a_french_refusal(data):
 def test_parse_int_and_responses():
     assert [parse_int(v) for v in ["1", "2e", "3ème", "Lot 2", 4.0]] == [1, 2, 3, 2, 4]
     assert parse_response(" Désistement ") == "desistement" and parse_response("PAS DE RÉPONSE") == "sans_reponse"
-
-
-def test_record_properties():
-    record("Propriétés (hypothesis)", "montants, dates, en-têtes, lecteur CSV : ~3 000 cas générés par session",
-           "relecture exacte des formats français ; aucune exception hors raison en français")

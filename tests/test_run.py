@@ -2,9 +2,11 @@
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -23,7 +25,7 @@ def sources(workspace, betagouv_server, datagouv, monkeypatch):
 
 def steps_of_last_run(db) -> dict:
     con = connect(db)
-    run_id = con.execute("SELECT run_id FROM meta.runs WHERE command = 'run' ORDER BY started_at DESC LIMIT 1").fetchone()[0]
+    run_id = con.execute("SELECT run_id FROM meta.runs WHERE command = 'run' ORDER BY started_at DESC, rowid DESC LIMIT 1").fetchone()[0]
     return dict(con.execute("SELECT step, status FROM meta.run_steps WHERE run_id = ?", [run_id]).fetchall())
 
 
@@ -37,7 +39,13 @@ def test_a_second_run_on_unchanged_input_does_no_work_and_changes_nothing(source
     before = warehouse.table_fingerprints(connect(db))
     betagouv.log.clear()
     datagouv.server.log.clear()
-    code, out, err = cli("run")
+    # the second run in its own process, which tells whether validation loaded Great Expectations
+    second_run = subprocess.run(
+        [sys.executable, "-c", "import sys; from pipelines.cli import main; code = main(['run']); "
+         "print('GX chargé' if 'great_expectations' in sys.modules else 'GX absent'); sys.exit(code)"],
+        env=dict(os.environ), cwd=workspace, capture_output=True, text=True, timeout=300)
+    code = second_run.returncode
+    assert second_run.stdout.rstrip().endswith("GX absent"), second_run.stdout  # nothing changed: nothing validated
     second = steps_of_last_run(db)
     assert second == {"reference": "inchange", "ingest.betagouv": "inchange", "ingest.datagouv": "inchange",
                       "ingest.orders": "inchange", "validate": "inchange", "check": "ok", "alert": "ok"}
@@ -45,9 +53,8 @@ def test_a_second_run_on_unchanged_input_does_no_work_and_changes_nothing(source
     assert all(r["status"] == 304 for r in betagouv.log) and sum(r["bytes"] for r in betagouv.log) == 0
     assert datagouv.downloads("decp.parquet") == 0
     assert warehouse.table_fingerprints(connect(db)) == before
-    assert "great_expectations" not in sys.modules or True  # in-process: GX may be loaded by the first run
     con = connect(db)
-    runs = con.execute("SELECT status, counts FROM meta.runs WHERE command = 'run' ORDER BY started_at").fetchall()
+    runs = con.execute("SELECT status, counts FROM meta.runs WHERE command = 'run' ORDER BY started_at, rowid").fetchall()
     assert [r[0] for r in runs] == ["attention", "succes"]
     assert "ingest.betagouv.startups" in json.loads(runs[1][1])
 
@@ -157,17 +164,50 @@ def _wait(condition, timeout: float = 10):
     raise AssertionError("the scheduler did not fire")
 
 
+class Lines:
+    """A process's stdout, line by line, read in a thread so that waiting has a deadline."""
+
+    def __init__(self, process):
+        self.process, self.queue, self.seen = process, queue.Queue(), []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in iter(self.process.stdout.readline, ""):
+            self.queue.put(line)
+        self.queue.put(None)  # end of output
+
+    def until(self, wanted: str | None, timeout: float = 60) -> list[str]:
+        """Lines up to the one holding `wanted` (a state the process reports), or to the end."""
+        while True:
+            try:
+                line = self.queue.get(timeout=timeout)
+            except queue.Empty:
+                self.process.kill()
+                raise AssertionError(f"never reported « {wanted} »: {self.seen}") from None
+            if line is None:
+                assert wanted is None, f"ended without reporting « {wanted} »: {self.seen}"
+                return self.seen
+            self.seen.append(line)
+            if wanted is not None and wanted in line:
+                return self.seen
+
+
 def test_schedule_stops_cleanly_on_sigterm(workspace):
     process = subprocess.Popen([sys.executable, "-m", "pipelines", "schedule"], cwd=workspace,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
-    first_line = process.stdout.readline()
-    assert "Planificateur démarré" in first_line
-    time.sleep(0.5)
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=30)
-    assert process.returncode == 0
-    assert "Planificateur arrêté." in out and "arrêt demandé" in err
-    assert "vigie run (quotidien)" in out and "rapport mensuel" in out
+    try:
+        out = Lines(process)
+        started = "".join(out.until("Planificateur en marche."))  # wait for the state, never for time
+        assert started.startswith("Planificateur démarré")
+        assert "vigie run (quotidien)" in started and "rapport mensuel" in started
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0, process.stderr.read()
+        assert "Planificateur arrêté." in "".join(out.until(None)).removeprefix(started)
+        err = process.stderr.read()
+        assert "arrêt demandé" in err and "Traceback" not in err
+    finally:
+        if process.poll() is None:
+            process.kill()
 
 
 def test_deploy_files_for_the_system_scheduler():

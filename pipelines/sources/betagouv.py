@@ -19,6 +19,8 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
+from pipelines import fr
+from pipelines.config import PARIS
 from pipelines.errors import SourceError
 from pipelines.http import Fetched, HttpClient, InvalidPayload
 from pipelines.text import unescape
@@ -344,9 +346,10 @@ def fetch(
 
 
 def current_snapshot(con) -> dict | None:
+    """The last ingested snapshot (same order as stg.betagouv_current)."""
     row = con.execute(
         "SELECT snapshot_id, startups_sha256, organisations_sha256, incubators_sha256, data_as_of "
-        "FROM raw.betagouv_snapshots ORDER BY fetched_at DESC, snapshot_id LIMIT 1"
+        "FROM raw.betagouv_snapshots ORDER BY ingested_seq DESC NULLS LAST, fetched_at DESC, snapshot_id LIMIT 1"
     ).fetchone()
     if not row:
         return None
@@ -458,7 +461,8 @@ def load(con, snapshot: Snapshot) -> bool:
     ).hexdigest()[:16]
     p = snapshot.payloads
     con.execute(
-        "INSERT INTO raw.betagouv_snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO raw.betagouv_snapshots SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "coalesce(max(ingested_seq), 0) + 1 FROM raw.betagouv_snapshots",
         [
             snapshot_id,
             snapshot.fetched_at,
@@ -474,6 +478,22 @@ def load(con, snapshot: Snapshot) -> bool:
         ],
     )
     return True
+
+
+def replay_notice(con, now: datetime) -> str | None:
+    """French notice when this ingest's clock is behind the current snapshot's (a replay
+    with VIGIE_NOW in the past, a clock that jumped back): what it ingests still becomes
+    current, as the last one ingested."""
+    latest = con.execute(
+        "SELECT fetched_at FROM raw.betagouv_snapshots ORDER BY ingested_seq DESC NULLS LAST, fetched_at DESC LIMIT 1"
+    ).fetchone()
+    if not latest or now >= latest[0]:
+        return None
+    return (
+        f"Horloge en arrière : cette ingestion est datée du {fr.moment(now.astimezone(PARIS))}, avant l'instantané courant "
+        f"({fr.moment(latest[0].astimezone(PARIS))}). L'instantané ingéré devient quand même le courant (le dernier ingéré fait foi) ; "
+        "l'historique par date garde les dates de récupération."
+    )
 
 
 # ------------------------------------------------------------------ queries

@@ -226,7 +226,7 @@ def load_decp(con, path: Path, fmt: str, filters: dict, resource: dict) -> int:
     """Replace raw.decp_contracts with the rows of the file that concern the agreements.
     Runs in the caller's transaction. No pandas: DuckDB scans the file."""
     needed = {"idAccordCadre", "titulaire_id", "titulaire_nom", "acheteur_id", "acheteur_nom"}
-    present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_reader(fmt)}", {"path": str(path)}).fetchall()}  # noqa: S608
+    present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_reader(fmt)}", {"path": str(path)}).fetchall()}  # noqa: S608 - reader is a constant
     missing = needed - present
     if missing:
         raise SourceError(f"Le fichier DECP {path.name} n'a pas les colonnes attendues ({', '.join(sorted(missing))}) : "

@@ -23,8 +23,11 @@ CREATE TABLE IF NOT EXISTS raw.betagouv_snapshots (
     incubators_sha256    VARCHAR NOT NULL,
     startups_count       INTEGER,
     organisations_count  INTEGER,
-    incubators_count     INTEGER
+    incubators_count     INTEGER,
+    ingested_seq         BIGINT               -- 1, 2, 3... in ingestion order: the highest is current
 );
+-- Warehouses created before ingested_seq: their snapshots keep NULL and rank first-ingested.
+ALTER TABLE raw.betagouv_snapshots ADD COLUMN IF NOT EXISTS ingested_seq BIGINT;
 
 -- Parsed rows, keyed by the payload they come from. HTML entities unescaped; the
 -- startups' personal contacts are not kept.

@@ -1,8 +1,10 @@
 -- beta.gouv.fr, current snapshot only: rename/cast, nothing derived.
+-- Current = the last ingested (README « Horloge et rejeu »), not the latest fetched_at: a
+-- replay with VIGIE_NOW in the past must not leave an older payload silently current.
 CREATE OR REPLACE VIEW stg.betagouv_current AS
 SELECT snapshot_id, fetched_at, data_as_of, mode, startups_sha256, organisations_sha256, incubators_sha256
 FROM raw.betagouv_snapshots
-ORDER BY fetched_at DESC, snapshot_id
+ORDER BY ingested_seq DESC NULLS LAST, fetched_at DESC, snapshot_id
 LIMIT 1;
 
 CREATE OR REPLACE VIEW stg.betagouv_startups AS
