@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from pipelines import secrets
 from pipelines.errors import UsageError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -67,6 +68,16 @@ def parse_now(value: str) -> datetime:
             f"VIGIE_NOW doit être une date ISO (ex. 2026-11-24T09:00:00), reçu « {value} »."
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+
+
+def remember_secrets(env: Mapping[str, str]) -> None:
+    """Every secret of the configuration is known to `secrets.redact` before anything
+    is logged, stored or raised: the only unmasked copies stay here and in the channel
+    that uses them."""
+    secrets.remember(*secrets.url_secrets(env.get("VIGIE_SMTP_URL")))
+    secrets.remember(*secrets.url_secrets(env.get("VIGIE_WEBHOOK_URL"), webhook=True))
+    for name in ("VIGIE_BETAGOUV_API", "VIGIE_DATAGOUV_API"):
+        secrets.remember(*secrets.url_secrets(env.get(name)))
 
 
 @dataclass(frozen=True)
@@ -136,6 +147,7 @@ def load_settings(
         a.strip() for a in env.get("VIGIE_ALERT_TO", "").replace(";", ",").split(",") if a.strip()
     )
     fixed_now = parse_now(env["VIGIE_NOW"]) if env.get("VIGIE_NOW") else None
+    remember_secrets(env)
     return Settings(
         db_path=Path(pick(db, "VIGIE_DB")).expanduser().absolute(),
         inbox=Path(pick(inbox, "VIGIE_INBOX")).expanduser().absolute(),

@@ -14,6 +14,7 @@ from pipelines import lock, warehouse
 from pipelines.config import Settings
 from pipelines.errors import VigieError
 from pipelines.logs import log_step
+from pipelines.secrets import redact
 
 # Step statuses that make the run "attention" (exit code 1): something for the user to look at.
 LOOK_AT = ("attention", "echec", "bloque")
@@ -85,7 +86,7 @@ def run(
             raise
         except BaseException as exc:
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            recorder.finish("echec", f"Erreur interne : {detail}")
+            recorder.finish("echec", f"Erreur interne : {redact(detail)}")
             raise
         else:
             recorder.finish(job.status)
@@ -119,8 +120,6 @@ def record_source(
                 [now, data_as_of, source],
             )
         else:
-            from pipelines.logs import redact
-
             cur.execute(
                 "UPDATE meta.source_state SET last_error = ? WHERE source = ?",
                 [redact(error or ""), source],

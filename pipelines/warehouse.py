@@ -22,6 +22,7 @@ import duckdb
 
 from pipelines.config import PACKAGE_DIR, Settings
 from pipelines.errors import VigieError
+from pipelines.secrets import redact
 
 SQL_DIR = PACKAGE_DIR / "sql"
 SCHEMAS = ("raw", "ref", "core", "stg", "mart", "findings", "alerts", "validation", "meta")
@@ -192,7 +193,7 @@ class RunRecorder:
             [
                 self.run_id,
                 command,
-                json.dumps(args or {}, default=str),
+                redact(json.dumps(args or {}, default=str)),
                 trigger,
                 self.started,
                 os.getpid(),
@@ -225,16 +226,14 @@ class RunRecorder:
                 started,
                 ended,
                 status,
-                json.dumps(counts or {}, default=str),
-                message,
+                redact(json.dumps(counts or {}, default=str)),
+                redact(message),
             ],
         )
         for key, value in (counts or {}).items():
             self.counts[f"{name}.{key}"] = value
 
     def finish(self, status: str, error: str | None = None) -> None:
-        from pipelines.logs import redact
-
         self.cur.execute(
             "UPDATE meta.runs SET ended_at = ?, status = ?, counts = ?, error = ? WHERE run_id = ?",
             [
