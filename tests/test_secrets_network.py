@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ import pytest
 from pipelines.secrets import redact, remember, url_secrets
 from tests.conftest import connect
 from tests.reliability import record
+from tests.tls import self_signed
 
 PASSWORD = "p@ss/w0rd:Secr3t"  # '@', '/' and ':' fool a naive URL parser
 SOURCE_PASSWORD = "S0urceMdp%2Fx9"
@@ -43,12 +43,7 @@ def config(monkeypatch, tmp_path, text: str) -> None:
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1, made here (nothing leaves the machine)."""
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "3650", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
-    return cert, key
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
