@@ -228,3 +228,32 @@ def test_agreement_yaml_with_aliases_is_refused(workspace, cli, monkeypatch, tmp
     assert code == 2 and "acim-2021.yaml" in err and "alias YAML" in err
     record("Téléchargements", "fichier d'accord-cadre YAML à alias imbriqués (« billion laughs »)",
            "refusé au premier alias, avant toute expansion")
+
+
+# ------------------------------------------------------------------ one source fails alone
+
+
+def test_a_payload_of_the_wrong_shape_fails_its_source_only(workspace, betagouv_server, cli, monkeypatch):
+    from tests.conftest import SNAPSHOT
+
+    monkeypatch.setenv("VIGIE_BETAGOUV_API", betagouv_server.url + "/api/v2.7")
+    assert cli("ingest", "--source", "betagouv")[0] == 0  # yesterday's good data
+    doc = json.loads((SNAPSHOT / "startups.json").read_text(encoding="utf-8"))
+    doc["data"][0]["relationships"] = "pas un objet"
+    betagouv_server.routes["/api/v2.7/startups.json"] = Route(json.dumps(doc).encode())
+    (workspace / "inbox" / "bon.csv").write_text(
+        "N° BC;Date du BC;Bénéficiaire;Startup;Titulaire;Montant HT\nB-1;03/10/2026;DINUM;Visio;OCTO;1 000\n",
+        encoding="utf-8")
+    code, out, err = cli("run")
+    assert code == 1 and "Traceback" not in err
+    con = connect(workspace / "data" / "vigie.duckdb")
+    steps = dict(con.execute("SELECT step, status FROM meta.run_steps").fetchall())
+    assert steps["ingest.betagouv"] == "echec" and steps["ingest.orders"] == "ok"
+    assert {"check", "alert"} <= set(steps)
+    status, error = con.execute(
+        "SELECT last_status, last_error FROM meta.source_state WHERE source = 'betagouv'").fetchone()
+    assert status == "echec" and error.startswith("La source")
+    assert con.execute("SELECT count(*) FROM raw.commandes").fetchone()[0] == 1
+    record("Sources", "réponse beta.gouv.fr de forme inattendue (« relationships » en texte)",
+           "échec de cette source enregistré avec sa raison en français ; les autres sources, les règles et "
+           "les alertes passent")
