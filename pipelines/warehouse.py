@@ -76,6 +76,22 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         for layer in LAYERS:
             for path in _layer_files(layer):
                 con.execute(path.read_text(encoding="utf-8"))
+                if layer == "raw":
+                    _widen_sums(con)
+
+
+# Columns that may hold a sum of amounts: DECIMAL(38, 2) (up to 10^36 €) cannot overflow for
+# any accepted input, where DECIMAL(18, 2) stops at 10^16 € — twenty orders near the bound.
+WIDE_AMOUNTS = (("findings", "findings", "amount_ht"),)
+
+
+def _widen_sums(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses created before the columns were widened are widened in place."""
+    for schema, table, column in WIDE_AMOUNTS:
+        current = scalar(con, "SELECT data_type FROM information_schema.columns WHERE table_schema = ? "
+                              "AND table_name = ? AND column_name = ?", [schema, table, column])
+        if current is not None and current != "DECIMAL(38,2)":
+            con.execute(f'ALTER TABLE "{schema}"."{table}" ALTER COLUMN "{column}" TYPE DECIMAL(38, 2)')
 
 
 def open_warehouse(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
