@@ -55,15 +55,18 @@ class InboxFile:
 class InboxRules:
     """What the listing needs to know: Vigie's own files, and when a file is settled."""
 
-    own_dir: Path | None = None  # the warehouse folder (warehouse, copies, downloads)
+    own_files: tuple[Path, ...] = ()  # the warehouse, its journal and lock
+    own_dirs: tuple[Path, ...] = ()  # the folders Vigie writes (copies, downloads, outbox)
     settle_seconds: float = 0.5  # a recent file is looked at twice, this long apart
     min_age_seconds: float = 0.0  # a file modified more recently than this waits
 
     @classmethod
     def from_settings(cls, settings) -> InboxRules:
         conf = settings.section("inbox")
-        return cls(settings.data_dir, float(conf.get("settle_seconds", 0.5)),
-                   float(conf.get("min_file_age_seconds", 0)))
+        db = settings.db_path
+        return cls((db, db.with_name(db.name + ".wal"), settings.lock_path),
+                   (settings.data_dir, settings.rejected_dir, settings.downloads, settings.outbox),
+                   float(conf.get("settle_seconds", 0.5)), float(conf.get("min_file_age_seconds", 0)))
 
 
 RECENT_SECONDS = 2.0
@@ -94,16 +97,19 @@ def _why(exc: OSError) -> str:
     return f"lecture impossible ({exc.strerror or exc.__class__.__name__})"
 
 
-def _own_inodes(own_dir: Path | None) -> set[tuple[int, int]]:
-    """(device, inode) of every file Vigie wrote: a hard link to one is not an export."""
-    found: set[tuple[int, int]] = set()
-    if own_dir is None or not own_dir.is_dir():
-        return found
-    for root, _, names in os.walk(own_dir, onerror=lambda exc: None):
-        for name in names:
+def _own_inodes(rules: InboxRules, inbox: Path) -> set[tuple[int, int]]:
+    """(device, inode) of the files Vigie wrote (the warehouse, the copies it keeps):
+    a hard link to one of them in the inbox is not an export."""
+    paths = list(rules.own_files)
+    for folder in rules.own_dirs[1:]:  # the warehouse folder itself may hold anything
+        if folder.is_dir() and not inbox.is_relative_to(folder.resolve()):
             with contextlib.suppress(OSError):
-                st = os.lstat(os.path.join(root, name))
-                found.add((st.st_dev, st.st_ino))
+                paths += [p for p in folder.rglob("*")]
+    found: set[tuple[int, int]] = set()
+    for path in paths:
+        with contextlib.suppress(OSError):
+            st = os.lstat(path)
+            found.add((st.st_dev, st.st_ino))
     return found
 
 
@@ -120,10 +126,12 @@ def fetch(inbox: Path, rules: InboxRules | None = None) -> list[InboxFile]:
     listed as deferred."""
     rules = rules or InboxRules()
     inbox = inbox.resolve()
-    own_dir = rules.own_dir.resolve() if rules.own_dir is not None else None
-    own = _own_inodes(own_dir)
+    # Vigie's folders found inside the inbox are never read (the inbox itself may sit in
+    # the warehouse folder: that one is not refused).
+    own_dirs = {d.resolve() for d in rules.own_dirs if d.resolve() != inbox and d.resolve().is_relative_to(inbox)}
+    own = _own_inodes(rules, inbox)
     found: list[InboxFile] = []
-    _walk(inbox, inbox, "", own_dir, own, found)
+    _walk(inbox, inbox, "", own_dirs, own, found)
     # Written a moment ago: one short wait for all of them, then a second look (a file
     # being copied still grows). A negative age is a skewed clock: the second look decides.
     recent = [f for f in found if f.seen and f.seen[2] < RECENT_SECONDS]
@@ -143,7 +151,7 @@ def fetch(inbox: Path, rules: InboxRules | None = None) -> list[InboxFile]:
     return found
 
 
-def _walk(folder: Path, inbox: Path, prefix: str, own_dir, own, found: list) -> None:
+def _walk(folder: Path, inbox: Path, prefix: str, own_dirs: set[Path], own, found: list) -> None:
     try:
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: os.fsencode(e.name))
@@ -168,11 +176,11 @@ def _walk(folder: Path, inbox: Path, prefix: str, own_dir, own, found: list) -> 
         if stat.S_ISLNK(st.st_mode):
             found.append(_link(path, rel, inbox))
         elif stat.S_ISDIR(st.st_mode):
-            if own_dir is not None and (path.resolve() == own_dir or own_dir.is_relative_to(path.resolve())):
+            if path.resolve() in own_dirs:
                 found.append(_refused(path, rel, "dossier de l'entrepôt de Vigie dans la boîte de dépôt : ignoré "
                                                  "(placez l'entrepôt hors de la boîte)"))
             else:
-                _walk(path, inbox, rel + "/", own_dir, own, found)
+                _walk(path, inbox, rel + "/", own_dirs, own, found)
         elif not stat.S_ISREG(st.st_mode):
             found.append(_refused(path, rel, "ni un fichier ni un dossier (tube nommé, socket ou périphérique) : "
                                              "ignoré"))
