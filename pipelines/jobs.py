@@ -103,6 +103,15 @@ def run(
         except VigieError as exc:
             recorder.finish("echec", exc.message)
             raise
+        except (duckdb.Error, OSError) as exc:
+            # The machine, not the data: disk full, read-only, damaged file.
+            sentence = warehouse.explain(exc, settings.db_path)
+            if sentence is None:
+                detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                _finish_quietly(recorder, f"Erreur interne : {redact(detail)}")
+                raise
+            _finish_quietly(recorder, sentence)
+            raise VigieError(sentence) from exc
         except BaseException as exc:
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             recorder.finish("echec", f"Erreur interne : {redact(detail)}")
@@ -111,6 +120,14 @@ def run(
             recorder.finish(job.status)
         finally:
             con.close()
+
+
+def _finish_quietly(recorder, message: str) -> None:
+    """Record the failure if the warehouse still takes writes (a full disk may refuse)."""
+    try:
+        recorder.finish("echec", message)
+    except (duckdb.Error, OSError):
+        pass
 
 
 def record_source(
