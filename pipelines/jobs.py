@@ -75,8 +75,11 @@ class Job:
         except VigieError:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure of one source stays that source's
+            machine = warehouse.explain(exc, self.settings.db_path) if isinstance(exc, duckdb.Error | OSError) else None
             detail = redact(str(exc))[:300] or "sans détail"
-            message = (f"La source « {source} » a échoué sur une erreur inattendue ({exc.__class__.__name__} : "
+            message = (f"La source « {source} » a échoué : {machine} Les autres sources, les règles et les alertes "
+                       "continuent." if machine else
+                       f"La source « {source} » a échoué sur une erreur inattendue ({exc.__class__.__name__} : "
                        f"{detail}) : ses données précédentes restent en place ; les autres sources, les règles "
                        "et les alertes continuent. Signalez-le à l'équipe Vigie.")
             self.recorder.step(name, "echec", started_wall, {}, message)
