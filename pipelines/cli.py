@@ -262,10 +262,12 @@ def main(argv: list[str] | None = None) -> int:
         import os
         import traceback
 
+        from pipelines.secrets import redact
+
         if os.environ.get("VIGIE_DEBUG"):
-            traceback.print_exc()
+            print(redact(traceback.format_exc()), file=sys.stderr)
         print(
-            f"vigie : erreur interne inattendue ({exc.__class__.__name__} : {exc}). L'entrepôt n'a pas été "
+            f"vigie : erreur interne inattendue ({exc.__class__.__name__} : {redact(str(exc))}). L'entrepôt n'a pas été "
             "modifié par l'étape en cours. Relancez avec VIGIE_DEBUG=1 pour le détail technique.",
             file=sys.stderr,
         )

@@ -7,13 +7,16 @@ calls it once and passes the result down.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from pipelines import secrets
 from pipelines.errors import UsageError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -40,33 +43,185 @@ def _merge(base: dict, override: Mapping) -> dict:
 
 def read_toml_settings(env: Mapping[str, str]) -> dict:
     with open(PACKAGE_DIR / "settings.toml", "rb") as fh:
-        settings = tomllib.load(fh)
+        defaults = tomllib.load(fh)
+    settings = defaults
     extra = env.get("VIGIE_CONFIG")
     if extra:
         path = Path(extra)
         try:
             with open(path, "rb") as fh:
-                settings = _merge(settings, tomllib.load(fh))
-        except FileNotFoundError:
+                override = tomllib.load(fh)
+        except (FileNotFoundError, NotADirectoryError):
             raise UsageError(
                 f"Le fichier de configuration {path} (VIGIE_CONFIG) est introuvable."
             ) from None
-        except tomllib.TOMLDecodeError as exc:
+        except IsADirectoryError:
+            raise UsageError(f"VIGIE_CONFIG désigne un dossier ({path}) : un fichier TOML est attendu.") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UsageError(
                 f"Le fichier de configuration {path} (VIGIE_CONFIG) est illisible : {exc}."
             ) from None
+        except OSError as exc:
+            raise UsageError(f"Le fichier de configuration {path} (VIGIE_CONFIG) ne peut pas être lu : "
+                             f"{exc.strerror}.") from None
+        _check_types(override, defaults, "", path)
+        settings = _merge(settings, override)
+    _check_values(settings)
     return settings
+
+
+# ---------------------------------------------------------------- validation
+# Every value is checked when read: a wrong one is a French usage error (exit 2) naming
+# the setting, never an internal error later in the run.
+
+# Numbers that must be strictly positive (the others must not be negative).
+_POSITIVE = ("attempts", "timeout", "max_", "backoff_seconds", "header_search_rows")
+# Upper bounds where one exists.
+_AT_MOST = {"resolution.startup_fuzzy_threshold": 100, "resolution.holder_fuzzy_threshold": 100,
+            "resolution.buyer_fuzzy_threshold": 100, "resolution.startup_fuzzy_margin": 100,
+            "http.attempts": 20, "inbox.settle_seconds": 60, "inbox.workers": 64}
+_TYPE_FR = {bool: "vrai ou faux (true / false)", int: "un nombre entier", float: "un nombre",
+            str: "un texte entre guillemets", list: "une liste [ … ]", dict: "une section [ … ]"}
+
+
+def _kind(value) -> type:
+    for kind in (bool, int, float, str, list, dict):
+        if isinstance(value, kind):
+            return kind
+    return type(value)
+
+
+def _check_types(override: Mapping, defaults: Mapping, prefix: str, path: Path) -> None:
+    """Each key of the user's file must exist in settings.toml, with the same type."""
+    for key, value in override.items():
+        name = f"{prefix}{key}"
+        if key not in defaults:
+            known = ", ".join(sorted(defaults)) if isinstance(defaults, Mapping) else ""
+            raise UsageError(f"Réglage inconnu « {name} » dans {path} (VIGIE_CONFIG) : réglages possibles à cet "
+                             f"endroit : {known}.")
+        expected, got = _kind(defaults[key]), _kind(value)
+        if expected is float and got is int:
+            continue
+        if expected is not got:
+            raise UsageError(f"Le réglage « {name} » ({path}, VIGIE_CONFIG) doit être {_TYPE_FR.get(expected, '?')}, "
+                             f"reçu « {value} ».")
+        if expected is dict:
+            _check_types(value, defaults[key], name + ".", path)
+        elif expected is list and defaults[key]:
+            item = _kind(defaults[key][0])
+            if any(_kind(v) is not item for v in value):
+                raise UsageError(f"Le réglage « {name} » ({path}, VIGIE_CONFIG) doit être une liste de "
+                                 f"{_TYPE_FR.get(item, '?')}.")
+
+
+def _numbers(node: Mapping, prefix: str = ""):
+    for key, value in node.items():
+        if isinstance(value, Mapping):
+            yield from _numbers(value, f"{prefix}{key}.")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            yield f"{prefix}{key}", key, value
+
+
+def _check_values(settings: Mapping) -> None:
+    for name, key, value in _numbers(settings):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise UsageError(f"Le réglage « {name} » doit être un nombre fini, reçu « {value} ».")
+        if any(part in key for part in _POSITIVE) and value <= 0:
+            raise UsageError(f"Le réglage « {name} » doit être strictement positif, reçu « {value} ».")
+        if value < 0:
+            raise UsageError(f"Le réglage « {name} » ne peut pas être négatif, reçu « {value} ».")
+        if name in _AT_MOST and value > _AT_MOST[name]:
+            raise UsageError(f"Le réglage « {name} » doit valoir au plus {_AT_MOST[name]}, reçu « {value} ».")
+    schedule = settings.get("schedule", {})
+    try:
+        tz = ZoneInfo(schedule.get("timezone", "Europe/Paris"))
+    except (ValueError, KeyError, OSError):
+        raise UsageError(f"Le réglage « schedule.timezone » n'est pas un fuseau horaire connu "
+                         f"(ex. Europe/Paris), reçu « {schedule.get('timezone')} ».") from None
+    for key in ("daily_run", "monthly_report"):
+        _check_cron(f"schedule.{key}", schedule.get(key, ""), tz)
+    reports = Path(schedule.get("reports_dir", "reports")).expanduser()
+    _check_writable_dir("schedule.reports_dir", reports)
+    ca_file = settings.get("alerts", {}).get("smtp_ca_file")
+    if ca_file and not Path(ca_file).expanduser().is_file():
+        raise UsageError(f"Le réglage « alerts.smtp_ca_file » désigne « {ca_file} », qui n'est pas un fichier.")
+
+
+def _check_cron(name: str, expression: str, tz) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression, timezone=tz)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"Le réglage « {name} » n'est pas une expression cron valide (5 champs : minute heure "
+                         f"jour mois jour-de-semaine, ex. « 30 6 * * * »), reçu « {expression} » ({exc}).") from None
+
+
+def _check_writable_dir(name: str, folder: Path, writable: bool = True) -> None:
+    """A folder Vigie will write into: a file in its place, or an existing folder it
+    cannot write (when `writable`), is an error now rather than at the end of a run."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise UsageError(f"{name} : « {probe} » est un fichier, pas un dossier : Vigie ne pourra pas y écrire.")
+    if writable and folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{name} : le dossier « {folder} » n'est pas accessible en écriture.")
+
+
+def _check_paths(db: Path, inbox: Path, env: Mapping[str, str]) -> None:
+    if db.is_dir():
+        raise UsageError(f"VIGIE_DB (ou --db) désigne un dossier ({db}) : indiquez le fichier de l'entrepôt, "
+                         "par exemple data/vigie.duckdb.")
+    _check_writable_dir("VIGIE_DB (ou --db)", db.parent, writable=False)  # reading needs no write
+    if inbox.exists() and not inbox.is_dir():
+        raise UsageError(f"VIGIE_INBOX (ou --inbox) désigne un fichier ({inbox}) : un dossier est attendu.")
+    for name in ("VIGIE_BETAGOUV_API", "VIGIE_DATAGOUV_API"):
+        value = env.get(name)
+        if not value:
+            continue
+        try:
+            parsed = urlsplit(value)
+            host = parsed.hostname
+        except ValueError:
+            parsed, host = None, None
+        if parsed is not None and parsed.scheme in ("http", "https") and host:
+            continue
+        if parsed is not None and not parsed.scheme and Path(value).expanduser().is_dir():
+            continue  # a local copy of the API (the demo's snapshot)
+        raise UsageError(f"{name} doit être une adresse http(s)://… ou un dossier local existant, reçu "
+                         f"« {secrets.redact(value)} ».")
+    for folder in filter(None, env.get("VIGIE_AGREEMENTS_DIR", "").split(os.pathsep)):
+        if not Path(folder).is_dir():
+            raise UsageError(f"VIGIE_AGREEMENTS_DIR : « {folder} » n'est pas un dossier.")
+    for address in filter(None, (a.strip() for a in env.get("VIGIE_ALERT_TO", "").replace(";", ",").split(","))):
+        if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", address):
+            raise UsageError(f"VIGIE_ALERT_TO : « {address} » n'est pas une adresse électronique.")
 
 
 def parse_now(value: str) -> datetime:
     """VIGIE_NOW pins the clock (reproducible runs and tests); naive means Paris time."""
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+        moment = datetime.fromisoformat(value.strip())
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+        moment.astimezone(PARIS)  # an offset that cannot be placed on the calendar
+    except (ValueError, OverflowError):
         raise UsageError(
             f"VIGIE_NOW doit être une date ISO (ex. 2026-11-24T09:00:00), reçu « {value} »."
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
+    if not 2000 <= moment.year <= 2100:
+        raise UsageError(f"VIGIE_NOW doit être une date entre 2000 et 2100, reçu « {value} ».")
+    return moment
+
+
+def remember_secrets(env: Mapping[str, str]) -> None:
+    """Every secret of the configuration is known to `secrets.redact` before anything
+    is logged, stored or raised: the only unmasked copies stay here and in the channel
+    that uses them."""
+    secrets.remember(*secrets.url_secrets(env.get("VIGIE_SMTP_URL")))
+    secrets.remember(*secrets.url_secrets(env.get("VIGIE_WEBHOOK_URL"), webhook=True))
+    for name in ("VIGIE_BETAGOUV_API", "VIGIE_DATAGOUV_API"):
+        secrets.remember(*secrets.url_secrets(env.get(name)))
 
 
 @dataclass(frozen=True)
@@ -136,9 +291,13 @@ def load_settings(
         a.strip() for a in env.get("VIGIE_ALERT_TO", "").replace(";", ",").split(",") if a.strip()
     )
     fixed_now = parse_now(env["VIGIE_NOW"]) if env.get("VIGIE_NOW") else None
+    remember_secrets(env)
+    db_path = Path(pick(db, "VIGIE_DB")).expanduser().absolute()
+    inbox_path = Path(pick(inbox, "VIGIE_INBOX")).expanduser().absolute()
+    _check_paths(db_path, inbox_path, env)
     return Settings(
-        db_path=Path(pick(db, "VIGIE_DB")).expanduser().absolute(),
-        inbox=Path(pick(inbox, "VIGIE_INBOX")).expanduser().absolute(),
+        db_path=db_path,
+        inbox=inbox_path,
         betagouv_api=pick(None, "VIGIE_BETAGOUV_API").rstrip("/"),
         datagouv_api=pick(None, "VIGIE_DATAGOUV_API").rstrip("/"),
         smtp_url=env.get("VIGIE_SMTP_URL") or None,

@@ -1,5 +1,7 @@
 """User-facing errors: a French sentence and an exit code, never a traceback."""
 
+from pipelines.secrets import redact
+
 
 class VigieError(Exception):
     """An error the user can act on. `message` is French, shown as is."""
@@ -7,6 +9,8 @@ class VigieError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, exit_code: int | None = None):
+        # Whatever built the message, a configured secret never leaves in it.
+        message = redact(message)
         super().__init__(message)
         self.message = message
         if exit_code is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -15,7 +16,10 @@ from pathlib import Path
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from pipelines.deadline import DeadlineExceeded, within
 from pipelines.errors import SourceError
 from pipelines.logs import log_step, redact
 
@@ -24,6 +28,10 @@ RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 class InvalidPayload(Exception):
     """Raised by a validator: the body arrived but is not what the source serves."""
+
+
+class PayloadRefused(Exception):
+    """Too big or too deep: the same answer would come again, so no retry."""
 
 
 @dataclass
@@ -47,7 +55,43 @@ def _chunks(response: requests.Response, size: int = 1 << 16):
         yield data
 
 
+def json_depth(body: bytes) -> int:
+    """How deeply a JSON text nests, without parsing it (strings removed first): a
+    payload of a million nested arrays is refused before any parser recurses into it."""
+    from itertools import accumulate
+
+    skeleton = re.sub(rb'"(?:[^"\\]|\\.)*"', b"", body).translate(None, _NOT_BRACKETS)
+    if not skeleton:
+        return 0
+    steps = skeleton.translate(_BRACKET_STEP)
+    return max(accumulate(1 if b == 1 else -1 for b in steps))
+
+
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_BRACKET_STEP = bytes.maketrans(b"[{]}", b"\x01\x01\x02\x02")
+
+
+def _is_json(body: bytes, content_type: str | None) -> bool:
+    if content_type and "json" in content_type.lower():
+        return True
+    return body[:64].lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
+
+
+def _certificate_problem(exc: Exception) -> str | None:
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text:
+        detail = "certificat expiré" if "expired" in text else (
+            "certificat auto-signé" if "self-signed" in text or "self signed" in text else (
+                "nom du certificat différent de celui du serveur" if "hostname" in text or "match" in text
+                else "certificat non reconnu"))
+        return f"certificat TLS du serveur refusé ({detail}) : connexion non sécurisée, rien n'a été lu"
+    return None
+
+
 def _describe(exc: Exception) -> str:
+    certificate = _certificate_problem(exc)
+    if certificate:
+        return certificate
     if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
         return "délai de réponse dépassé"
     if isinstance(exc, urllib3.exceptions.ProtocolError | urllib3.exceptions.DecodeError):
@@ -77,6 +121,32 @@ def _describe(exc: Exception) -> str:
     return exc.__class__.__name__
 
 
+class _TrackingAdapter(HTTPAdapter):
+    """Keeps the connections it opens, so that a deadline can cut one that is stuck in
+    the middle of an answer (a status line or headers that drip)."""
+
+    def __init__(self, live: set, **kwargs):
+        self.live = live
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        live = self.live
+
+        def tracking(base):
+            class Connection(base):
+                def connect(self):
+                    super().connect()
+                    live.add(self)
+            return Connection
+
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("Pool", (HTTPConnectionPool,), {"ConnectionCls": tracking(HTTPConnectionPool.ConnectionCls)}),
+            "https": type("Pool", (HTTPSConnectionPool,),
+                          {"ConnectionCls": tracking(HTTPSConnectionPool.ConnectionCls)}),
+        }
+
+
 class HttpClient:
     def __init__(self, settings, sleep: Callable[[float], None] = time.sleep):
         conf = settings.section("http")
@@ -85,20 +155,57 @@ class HttpClient:
         self.total_timeout = float(conf.get("total_timeout_seconds", 600))
         self.attempts = max(1, int(conf.get("attempts", 4)))
         self.backoff = float(conf.get("backoff_seconds", 1.0))
+        self.max_body = int(conf.get("max_response_bytes", 268435456))
+        self.max_download = int(conf.get("max_download_bytes", 8589934592))
+        self.max_json_depth = int(conf.get("max_json_depth", 64))
+        self.downloads_root = Path(settings.downloads)
+        self.user_agent = conf.get("user_agent", "vigie")
         self.sleep = sleep
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = conf.get("user_agent", "vigie")
+        self._live: set = set()
+        self.session = self._new_session()
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers["User-Agent"] = self.user_agent
         # Proxies from the environment would make loopback tests leave the machine.
-        self.session.trust_env = False
+        session.trust_env = False
+        adapter = _TrackingAdapter(self._live)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
 
     def close(self) -> None:
         self.session.close()
+
+    def _cut(self) -> None:
+        """At the deadline: shut every open connection (the stuck read returns at once)
+        and start the next attempt on a fresh session."""
+        import socket
+
+        for conn in list(self._live):
+            sock = getattr(conn, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    continue
+        self._live.clear()
+        old, self.session = self.session, self._new_session()
+        old.close()
+
+    def _attempt(self, work: Callable[[], object], url: str):
+        """One request, status line to last byte, within the total deadline."""
+        return within(self.total_timeout + self.connect_timeout, work, "réponse", self._cut)
 
     def _read_body(self, response: requests.Response, started: float) -> bytes:
         chunks, size = [], 0
         for chunk in _chunks(response):
             chunks.append(chunk)
-            size += len(chunk)
+            size += len(chunk)  # decoded bytes: a gzip bomb is counted as it inflates
+            if size > self.max_body:
+                raise PayloadRefused(
+                    f"réponse trop volumineuse (plus de {self.max_body} octets, http.max_response_bytes) : "
+                    "lecture arrêtée")
             if time.monotonic() - started > self.total_timeout:
                 raise InvalidPayload(f"réponse trop lente (plus de {int(self.total_timeout)} s)")
         body = b"".join(chunks)
@@ -132,7 +239,8 @@ class HttpClient:
         last_problem = "erreur inconnue"
         for attempt in range(1, self.attempts + 1):
             started = time.monotonic()
-            try:
+
+            def one(started=started) -> Fetched:
                 with self.session.get(
                     url,
                     headers=headers,
@@ -150,6 +258,10 @@ class HttpClient:
                         )
                     body = self._read_body(response, started)
                     content_type = response.headers.get("Content-Type")
+                    if _is_json(body, content_type) and json_depth(body) > self.max_json_depth:
+                        raise PayloadRefused(
+                            f"réponse JSON imbriquée sur plus de {self.max_json_depth} niveaux "
+                            "(http.max_json_depth) : refusée sans être lue")
                     if validate:
                         validate(body, content_type)
                     return Fetched(
@@ -160,12 +272,25 @@ class HttpClient:
                         response.headers.get("Last-Modified"),
                         content_type,
                     )
+
+            try:
+                return self._attempt(one, url)
             except SourceError:
                 raise
+            except PayloadRefused as exc:
+                raise SourceError(
+                    f"La source {source_label} a envoyé une réponse refusée ({redact(url)}) : {exc}. "
+                    "Les données déjà chargées restent en place.") from None
+            except DeadlineExceeded:
+                last_problem = f"réponse non terminée après {self.total_timeout:g} s (http.total_timeout_seconds)"
             except InvalidPayload as exc:
                 last_problem = str(exc)
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 last_problem = _describe(exc)
+                if _certificate_problem(exc):  # the same certificate next time: say it now
+                    raise SourceError(
+                        f"La source {source_label} ({redact(url)}) : {last_problem}. "
+                        "Les données déjà chargées restent en place.") from None
             self._after_failure(attempt, f"tentative {attempt}/{self.attempts} échouée : {last_problem}",
                                 source_label, url)
         raise SourceError(
@@ -193,6 +318,11 @@ class HttpClient:
         """Stream `url` to `dest`: a `.part` file first (resumed with Range when the
         server allows it), then size and checksum checks, then an atomic rename.
         On any failure `dest` is untouched; a bad `.part` is removed."""
+        root = self.downloads_root.resolve()
+        if not dest.parent.resolve().joinpath(dest.name).is_relative_to(root) or dest.name in ("", ".", ".."):
+            raise SourceError(
+                f"Le fichier à télécharger depuis {source_label} serait écrit hors du dossier des "
+                f"téléchargements ({root}) : refusé.")
         dest.parent.mkdir(parents=True, exist_ok=True)
         part = dest.with_name(dest.name + ".part")
         progress = sys.stderr.isatty() if progress is None else progress
@@ -203,7 +333,8 @@ class HttpClient:
                 part.unlink()
                 offset = 0
             headers = {"Range": f"bytes={offset}-"} if offset else {}
-            try:
+
+            def one(offset=offset, headers=headers) -> None:
                 with self.session.get(
                     url,
                     headers=headers,
@@ -229,12 +360,24 @@ class HttpClient:
                     self._stream_to(
                         response, part, mode, offset, expected_size, progress, dest.name
                     )
+
+            try:
+                self._attempt(one, url)
             except SourceError:
                 raise
+            except PayloadRefused as exc:
+                part.unlink(missing_ok=True)
+                raise SourceError(f"Le téléchargement de {dest.name} depuis {source_label} est refusé : {exc}. "
+                                  "Le fichier précédent est conservé.") from None
+            except DeadlineExceeded:
+                last_problem = f"téléchargement non terminé après {self.total_timeout:g} s"
             except InvalidPayload as exc:
                 last_problem = str(exc)
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 last_problem = _describe(exc)
+                if _certificate_problem(exc):
+                    raise SourceError(f"Le téléchargement depuis {source_label} ({redact(url)}) : {last_problem}. "
+                                      "Le fichier précédent est conservé.") from None
             else:
                 size = part.stat().st_size
                 if expected_size is not None and size < expected_size:
@@ -274,7 +417,13 @@ class HttpClient:
             )
         try:
             with open(part, mode) as fh:
+                written = offset
                 for chunk in _chunks(response, 1 << 18):
+                    written += len(chunk)  # decoded bytes: a compressed bomb is counted as it inflates
+                    if written > self.max_download or (expected_size is not None and written > expected_size):
+                        limit = expected_size if expected_size is not None and expected_size < self.max_download \
+                            else self.max_download
+                        raise PayloadRefused(f"fichier plus gros que prévu (plus de {limit} octets)")
                     fh.write(chunk)
                     if bar:
                         bar.update(len(chunk))
@@ -287,6 +436,36 @@ class HttpClient:
         finally:
             if bar:
                 bar.close()
+
+
+_SAFE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def local_name(identifier) -> str:
+    """A file name stem made by Vigie from an identifier a server sent: the identifier
+    itself when it is plainly safe, else a hash of it (never '..', '/', or a dot file)."""
+    text = str(identifier)
+    if _SAFE_STEM.fullmatch(text):
+        return text
+    return "id-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+class Pages:
+    """Follows a paginated API: at most `limit` pages, and a page already seen (a next
+    page equal to itself, or a cycle) ends it with a French error instead of looping."""
+
+    def __init__(self, source_label: str, limit: int = 1000):
+        self.source_label, self.limit, self.seen = source_label, limit, set()
+
+    def check(self, url: str) -> str:
+        if url in self.seen:
+            raise SourceError(f"La source {self.source_label} renvoie vers une page déjà lue ({redact(url)}) : "
+                              "pagination en boucle, arrêtée. Les données déjà chargées restent en place.")
+        if len(self.seen) >= self.limit:
+            raise SourceError(f"La source {self.source_label} annonce plus de {self.limit} pages : pagination "
+                              "arrêtée. Les données déjà chargées restent en place.")
+        self.seen.add(url)
+        return url
 
 
 def file_digest(path: Path, algorithm: str = "sha256") -> str:

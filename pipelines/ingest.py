@@ -138,7 +138,8 @@ def ingest_orders(job: Job) -> StepOutcome:
         inbox.mkdir(parents=True)
     if not inbox.is_dir():
         raise VigieError(f"La boîte de dépôt {inbox} n'est pas un dossier (--inbox / VIGIE_INBOX).")
-    files = orders.fetch(inbox)
+    files = orders.fetch(inbox, orders.InboxRules.from_settings(settings))
+    unread = {f.rel for f in files if f.problem}  # links, pipes, hard links to the warehouse: never copied
     known = {(sha, path): status for sha, path, status in con.execute(
         "SELECT content_sha256, path, status FROM raw.inbox_files").fetchall()}
     known_sha = dict(con.execute(
@@ -151,7 +152,7 @@ def ingest_orders(job: Job) -> StepOutcome:
     with warehouse.transaction(con):
         seq = con.execute("SELECT coalesce(max(seq), 0) FROM raw.inbox_files").fetchone()[0]
         for result in parsed:
-            if result.status == "rejete" and not result.path.startswith(".."):
+            if result.status == "rejete" and not result.path.startswith("..") and result.path not in unread:
                 source = inbox / result.path
                 result.kept_at = orders.keep_aside(result, source if not source.is_symlink() else Path(),
                                                    settings.rejected_dir)
@@ -174,11 +175,16 @@ def ingest_orders(job: Job) -> StepOutcome:
         "lignes_chargees": sum(r.rows_loaded for r in results),
         "lignes_en_quarantaine": sum(r.rows_quarantined for r in results),
     }
+    deferred = [f.rel for f in files if f.deferred]
+    later = (f" {len(deferred)} fichier(s) en cours d'écriture, lu(s) à la prochaine exécution : "
+             + ", ".join(f"« {name} »" for name in deferred) + ".") if deferred else ""
+    counts["differes"] = len(deferred)
     if not results:
-        return StepOutcome("inchange", f"Boîte de dépôt : aucun fichier nouveau ({len(files)} fichiers déjà lus).", counts)
+        return StepOutcome("inchange", f"Boîte de dépôt : aucun fichier nouveau ({len(files)} fichiers déjà lus)."
+                           + later, counts)
     msg = (f"Boîte de dépôt : {counts['fichiers_nouveaux']} fichier(s) nouveau(x) — {counts['charges']} chargé(s), "
            f"{counts['rejetes']} rejeté(s), {counts['doublons']} doublon(s) ; {counts['lignes_chargees']} ligne(s) "
-           f"chargée(s), {counts['lignes_en_quarantaine']} en quarantaine.")
+           f"chargée(s), {counts['lignes_en_quarantaine']} en quarantaine." + later)
     msg += "".join(f"\n  {note}" for note in notes)
     # Files refused while others loaded: the step did its work, and there is something to look at.
     status = "attention" if counts["rejetes"] else "ok"

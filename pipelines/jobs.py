@@ -12,8 +12,9 @@ import duckdb
 
 from pipelines import lock, warehouse
 from pipelines.config import Settings
-from pipelines.errors import VigieError
+from pipelines.errors import SourceError, VigieError
 from pipelines.logs import log_step
+from pipelines.secrets import redact
 
 # Step statuses that make the run "attention" (exit code 1): something for the user to look at.
 LOOK_AT = ("attention", "echec", "bloque")
@@ -64,6 +65,28 @@ class Job:
             self.status = "attention"
         return outcome
 
+    def source_step(self, name: str, source: str, func) -> StepOutcome:
+        """A source's step: any failure, even one nobody foresaw (a payload of the wrong
+        shape, a RecursionError), is that source's recorded failure with a French reason,
+        never the end of the run. The step's own transaction has rolled back."""
+        started_wall = self.settings.now()
+        try:
+            return self.step(name, func)
+        except VigieError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure of one source stays that source's
+            machine = warehouse.explain(exc, self.settings.db_path) if isinstance(exc, duckdb.Error | OSError) else None
+            detail = redact(str(exc))[:300] or "sans détail"
+            message = (f"La source « {source} » a échoué : {machine} Les autres sources, les règles et les alertes "
+                       "continuent." if machine else
+                       f"La source « {source} » a échoué sur une erreur inattendue ({exc.__class__.__name__} : "
+                       f"{detail}) : ses données précédentes restent en place ; les autres sources, les règles "
+                       "et les alertes continuent. Signalez-le à l'équipe Vigie.")
+            self.recorder.step(name, "echec", started_wall, {}, message)
+            log_step(name, message, 40, statut="echec")
+            record_source(self.con, source, self.settings.now(), "echec", error=message)
+            raise SourceError(message) from exc
+
 
 @contextmanager
 def run(
@@ -83,14 +106,31 @@ def run(
         except VigieError as exc:
             recorder.finish("echec", exc.message)
             raise
+        except (duckdb.Error, OSError) as exc:
+            # The machine, not the data: disk full, read-only, damaged file.
+            sentence = warehouse.explain(exc, settings.db_path)
+            if sentence is None:
+                detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                _finish_quietly(recorder, f"Erreur interne : {redact(detail)}")
+                raise
+            _finish_quietly(recorder, sentence)
+            raise VigieError(sentence) from exc
         except BaseException as exc:
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            recorder.finish("echec", f"Erreur interne : {detail}")
+            recorder.finish("echec", f"Erreur interne : {redact(detail)}")
             raise
         else:
             recorder.finish(job.status)
         finally:
             con.close()
+
+
+def _finish_quietly(recorder, message: str) -> None:
+    """Record the failure if the warehouse still takes writes (a full disk may refuse)."""
+    try:
+        recorder.finish("echec", message)
+    except (duckdb.Error, OSError):
+        pass
 
 
 def record_source(
@@ -119,8 +159,6 @@ def record_source(
                 [now, data_as_of, source],
             )
         else:
-            from pipelines.logs import redact
-
             cur.execute(
                 "UPDATE meta.source_state SET last_error = ? WHERE source = ?",
                 [redact(error or ""), source],

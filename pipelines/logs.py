@@ -11,27 +11,11 @@ import sys
 from datetime import datetime
 
 from pipelines.config import PARIS
+from pipelines.secrets import redact
+
+__all__ = ["redact", "setup", "log_step"]
 
 LOGGER_NAME = "vigie"
-
-# user:password@ in URLs, and tokens in webhook paths (/hooks/<token>, /services/T../B../x..)
-_URL_PASSWORD = re.compile(
-    r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@", re.I
-)
-_HOOK_TOKEN = re.compile(r"(?P<prefix>/(?:hooks|services)/)[^\s\"']+", re.I)
-_QUERY_SECRET = re.compile(
-    r"(?P<key>[?&](?:token|key|secret|password|pwd|api_key)=)[^&\s\"']+", re.I
-)
-
-
-def redact(text: str) -> str:
-    """Remove credentials from any string that may contain a URL."""
-    if not text:
-        return text
-    text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
-    text = _HOOK_TOKEN.sub(lambda m: f"{m['prefix']}***", text)
-    return _QUERY_SECRET.sub(lambda m: f"{m['key']}***", text)
-
 
 def _quote(value) -> str:
     text = redact(str(value))
@@ -57,6 +41,15 @@ def setup(level: int = logging.INFO, stream=None) -> logging.Logger:
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
+    # Libraries' own warnings (urllib3, requests…) go through the same redacting format
+    # rather than Python's last-resort handler, which prints them raw.
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not getattr(h, "_vigie", False)]
+    fallback = logging.StreamHandler(stream or sys.stderr)
+    fallback.setFormatter(LogfmtFormatter())
+    fallback.setLevel(logging.WARNING)
+    fallback._vigie = True
+    root.addHandler(fallback)
     return logger
 
 

@@ -34,7 +34,7 @@ def run_sources(job: Job, sources: list[str], err=None) -> int:
     try:
         for name in sources:
             try:
-                outcome = job.step(f"ingest.{name}", SOURCE_STEPS[name])
+                outcome = job.source_step(f"ingest.{name}", name, SOURCE_STEPS[name])
             except VigieError as exc:
                 failures += 1
                 job.status = "attention"

@@ -17,6 +17,35 @@ _LIGATURES = str.maketrans(
 )
 
 
+# Invisible characters that change nothing a reader sees: zero-width spaces and joiners,
+# bidirectional controls (which can reverse what is shown), word joiner, soft hyphen, BOM.
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Scripts whose letters look alike: one name mixing them is an evasion or a typing accident.
+_LOOKALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC")
+
+
+def fold_name(text: str) -> str:
+    """A name as compared: NFKC-folded (full-width, ligatures, compatibility forms become
+    plain letters), invisible characters removed (not turned into spaces)."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+
+
+def mixed_scripts(text: str) -> list[str]:
+    """The lookalike scripts a name mixes (['CYRILLIC', 'LATIN'] for « DINUМ » with a
+    Cyrillic М); empty when it uses at most one."""
+    if text.isascii():
+        return []
+    scripts = set()
+    for char in text:
+        if char.isalpha():
+            script = unicodedata.name(char, "").split(" ", 1)[0]
+            if script in _LOOKALIKE_SCRIPTS:
+                scripts.add(script)
+    return sorted(scripts) if len(scripts) > 1 else []
+
+
 def strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -31,7 +60,7 @@ def clean_cell(value) -> str:
     # spaces, tabs, zero-width marks are not printable): only double spaces to collapse.
     if text.isprintable() and "  " not in text:
         return text.strip()
-    return _SPACES.sub(" ", _CONTROLS.sub("", text)).strip()
+    return _SPACES.sub(" ", _CONTROLS.sub("", _INVISIBLE.sub("", text))).strip()
 
 
 def unescape(value):

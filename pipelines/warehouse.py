@@ -9,8 +9,11 @@ from files; `core` derived facts (entity resolution); `stg` views that rename/ca
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +25,7 @@ import duckdb
 
 from pipelines.config import PACKAGE_DIR, Settings
 from pipelines.errors import VigieError
+from pipelines.secrets import redact
 
 SQL_DIR = PACKAGE_DIR / "sql"
 SCHEMAS = ("raw", "ref", "core", "stg", "mart", "findings", "alerts", "validation", "meta")
@@ -37,22 +41,55 @@ def _layer_files(layer: str) -> list[Path]:
     return sorted((SQL_DIR / layer).glob("*.sql"))
 
 
-def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def explain(exc: BaseException, path: Path) -> str | None:
+    """The French sentence for what the machine did to the warehouse (held by another
+    program, damaged, disk full, read-only), or None for anything else."""
+    text = str(exc)
+    low = text.lower()
+    if "conflicting lock" in low or "could not set lock" in low:
+        held = re.search(r"held in (.+?) \(PID (\d+)\)", text)
+        who = (f"le programme « {Path(held[1]).name} » (processus {held[2]})" if held
+               else "un autre programme")
+        return (f"L'entrepôt {path} est ouvert par {who} — un notebook, ou une autre exécution de Vigie. "
+                "Un notebook qui le lit bloque l'écriture : fermez-le (ou redémarrez son noyau), puis relancez. "
+                "Rien n'a été modifié.")
+    if "not a valid duckdb database" in low or "corrupt" in low or "checksum" in low or "invalid database" in low:
+        return (f"L'entrepôt {path} est abîmé ou n'est pas un fichier DuckDB : il n'a pas été modifié. Restaurez la "
+                "dernière sauvegarde, ou déplacez-le et relancez « vigie run » pour le reconstruire depuis les sources.")
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "no space left" in low:
+        return (f"Disque plein à côté de l'entrepôt {path} : l'étape en cours a été annulée, rien n'est perdu. "
+                "Libérez de la place puis relancez.")
+    if (isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+            or "read-only file system" in low or "permission denied" in low or "read only" in low):
+        return (f"L'entrepôt {path} n'est pas accessible en écriture (droits du fichier ou disque en lecture "
+                "seule) : rien n'a été modifié. Vérifiez les droits, ou utilisez une copie.")
+    return None
+
+
+def connect(path: Path | str, read_only: bool = False, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse. Held by another program (a notebook reading it): retried until
+    `wait_seconds` have passed, then a French sentence naming the holder."""
     path = Path(path)
     if read_only and not path.exists():
         raise VigieError(
             f"L'entrepôt {path} n'existe pas encore : lancez d'abord « vigie ingest » ou « vigie demo »."
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise VigieError(
-                f"L'entrepôt {path} est ouvert en écriture par un autre programme "
-                "(une exécution de Vigie ou un notebook) : réessayez quand il aura fini."
-            ) from None
-        raise VigieError(f"Impossible d'ouvrir l'entrepôt {path} : {exc}") from None
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VigieError(explain(exc, path) or f"Impossible de créer le dossier de l'entrepôt {path.parent} : "
+                         f"{exc.strerror}.") from None
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except (duckdb.Error, OSError) as exc:
+            held = "lock" in str(exc).lower()
+            if held and time.monotonic() < deadline:
+                time.sleep(0.5)
+                continue
+            raise VigieError(explain(exc, path) or f"Impossible d'ouvrir l'entrepôt {path} : {exc}") from None
     con.execute("SET TimeZone = 'Europe/Paris'")
     # DuckDB draws a progress bar on the terminal for long queries: not in our output.
     # (In Jupyter, DuckDB refuses to change it without ipywidgets: nothing drawn there.)
@@ -75,10 +112,27 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         for layer in LAYERS:
             for path in _layer_files(layer):
                 con.execute(path.read_text(encoding="utf-8"))
+                if layer == "raw":
+                    _widen_sums(con)
+
+
+# Columns that may hold a sum of amounts: DECIMAL(38, 2) (up to 10^36 €) cannot overflow for
+# any accepted input, where DECIMAL(18, 2) stops at 10^16 € — twenty orders near the bound.
+WIDE_AMOUNTS = (("findings", "findings", "amount_ht"),)
+
+
+def _widen_sums(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses created before the columns were widened are widened in place."""
+    for schema, table, column in WIDE_AMOUNTS:
+        current = scalar(con, "SELECT data_type FROM information_schema.columns WHERE table_schema = ? "
+                              "AND table_name = ? AND column_name = ?", [schema, table, column])
+        if current is not None and current != "DECIMAL(38,2)":
+            con.execute(f'ALTER TABLE "{schema}"."{table}" ALTER COLUMN "{column}" TYPE DECIMAL(38, 2)')
 
 
 def open_warehouse(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    con = connect(settings.db_path, read_only=read_only)
+    wait = float(settings.section("warehouse").get("lock_wait_seconds", 0))
+    con = connect(settings.db_path, read_only=read_only, wait_seconds=wait)
     if not read_only:
         ensure_schema(con)
     return con
@@ -192,7 +246,7 @@ class RunRecorder:
             [
                 self.run_id,
                 command,
-                json.dumps(args or {}, default=str),
+                redact(json.dumps(args or {}, default=str)),
                 trigger,
                 self.started,
                 os.getpid(),
@@ -225,16 +279,14 @@ class RunRecorder:
                 started,
                 ended,
                 status,
-                json.dumps(counts or {}, default=str),
-                message,
+                redact(json.dumps(counts or {}, default=str)),
+                redact(message),
             ],
         )
         for key, value in (counts or {}).items():
             self.counts[f"{name}.{key}"] = value
 
     def finish(self, status: str, error: str | None = None) -> None:
-        from pipelines.logs import redact
-
         self.cur.execute(
             "UPDATE meta.runs SET ended_at = ?, status = ?, counts = ?, error = ? WHERE run_id = ?",
             [

@@ -29,7 +29,11 @@ def demo_env(demo_copy, monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def channels(smtp_server, webhook_server, monkeypatch):
+def channels(smtp_server, webhook_server, monkeypatch, tmp_path):
+    # This loopback server has no STARTTLS: the password in clear is allowed explicitly
+    # (tests/test_secrets_network.py checks it is refused otherwise).
+    (tmp_path / "clair.toml").write_text("[alerts]\nmot_de_passe_smtp_en_clair = true\n", encoding="utf-8")
+    monkeypatch.setenv("VIGIE_CONFIG", str(tmp_path / "clair.toml"))
     monkeypatch.setenv("VIGIE_SMTP_URL", f"smtp://vigie:{SMTP_PASSWORD}@127.0.0.1:{smtp_server.port}")
     monkeypatch.setenv("VIGIE_ALERT_TO", "compta@beta.gouv.fr, analyste@numerique.gouv.fr")
     monkeypatch.setenv("VIGIE_WEBHOOK_URL", f"{webhook_server.url}/hooks/{HOOK_TOKEN}")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from pipelines import safe_yaml
 from pipelines.config import PACKAGE_DIR
 from pipelines.errors import UsageError
 from pipelines.heavy_imports import skip_iri_grammars
@@ -81,7 +82,7 @@ def _french_schema_error(error) -> str:
 def parse_agreement(path: Path, known_rules: set[str]) -> Agreement:
     raw = path.read_bytes()
     try:
-        doc = yaml.safe_load(raw.decode("utf-8"))
+        doc = safe_yaml.load(raw.decode("utf-8"))  # aliases refused (billion laughs)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise UsageError(f"Le fichier d'accord-cadre {path} est illisible (YAML) : {exc}") from None
     if not isinstance(doc, dict):

@@ -58,6 +58,8 @@ def send_all(con, settings, now, run_id: str, dry_run: bool = False, out=None) -
         error = None
         try:
             channel.send(digest)
+        except channel_module.ChannelError as exc:
+            error = redact(str(exc))
         except Exception as exc:  # network, SMTP, disk: recorded and retried next run
             error = redact(f"{exc.__class__.__name__} : {exc}")
         _record(con, channel, digest, todo, now, error)

@@ -204,7 +204,7 @@ def refresh(con, settings) -> dict:
                     "acheteur",
                     None,
                     raw,
-                    "plusieurs organismes possibles",
+                    (r.candidates[0].get("raison") if r.candidates else None) or "plusieurs organismes possibles",
                     json.dumps(r.candidates, ensure_ascii=False),
                     counts.get(raw, 0),
                 ]

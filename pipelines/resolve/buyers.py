@@ -3,10 +3,15 @@
 Known bodies come from pipelines/reference (ministries, organismes), the agreement files,
 and the organisations of the beta.gouv.fr snapshot. Methods:
   exact       a spelling, name or acronym (normalised)                       1.00
-  composite   the leading part names a body: "MIOM / DTNUM", "Ministère de la
-              Justice - SG" -> the first part that is known                   0.90
+  abrege      the same with usual abbreviations and articles ignored:
+              "Min. Transition écologique"                                    0.95
+  composite   one part names a body and every other part is a service of it
+              or another known body: "MIOM / DTNUM", "Ministère de la
+              Justice - SG". Never when the rest is unknown: "Société Lambda
+              SAS (DINUM)" is not DINUM                                       0.90
   approchant  rapidfuzz score >= threshold                                    0.xx
-  ambigu      several bodies score alike                                      review
+  ambigu      several bodies score alike, or letters of several scripts mixed
+              ("DINUМ" with a Cyrillic М)                                     review
   aucun       unknown body
 """
 
@@ -19,10 +24,35 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from pipelines.resolve.startups import Resolution
-from pipelines.text import norm_key, norm_words
+from pipelines.text import fold_name, mixed_scripts, norm_key, norm_words
 
 _SPLIT = re.compile(r"\s*(?:/|\(|\)|,|;|:|\s-\s|\s–\s|\s—\s)\s*")
 MIN_FUZZY_KEY = 6
+
+# Usual abbreviations in buyers' names, and the small words a spelling may drop.
+ABBREVIATIONS = {"min": "ministere", "mins": "ministere", "minist": "ministere", "minis": "ministere",
+                 "mst": "ministere", "ministeres": "ministere", "dir": "direction", "dg": "direction generale",
+                 "sg": "secretariat general", "gal": "general", "gale": "generale", "nat": "national",
+                 "nale": "nationale", "pub": "publique"}
+SMALL_WORDS = {"de", "la", "le", "les", "des", "du", "l", "d", "et", "a", "au", "aux", "en", "pour", "sur"}
+# A part of a composite name that designates a service inside a body, not another body.
+SERVICE_ACRONYMS = {"sg", "sga", "dnum", "dtnum", "dsi", "dsin", "drh", "daf", "dfas", "dgs", "dsic", "sdsi",
+                    "cab", "cabinet", "dirisi"}
+SERVICE_WORDS = ("secretariat", "direction", "sous direction", "service", "bureau", "mission", "departement",
+                 "pole", "delegation", "division", "cabinet du ", "agence comptable", "cellule", "atelier",
+                 "fabrique", "lab", "incubateur", "dsi", "dnum", "sg ")
+
+
+def loose_key(text: str) -> str:
+    """Words with abbreviations expanded and small words dropped: « Min. Transition
+    écologique » and « Ministère de la Transition écologique » share one key."""
+    words = [ABBREVIATIONS.get(w, w) for w in norm_words(text).split()]
+    return " ".join(w for w in " ".join(words).split() if w not in SMALL_WORDS)
+
+
+def is_service(part: str) -> bool:
+    words = norm_words(part)
+    return words.replace(" ", "") in SERVICE_ACRONYMS or (words + " ").startswith(SERVICE_WORDS)
 
 BETAGOUV_KINDS = {
     "administration-centrale": "service",
@@ -48,6 +78,7 @@ class BuyerIndex:
         self.threshold = threshold
         self.bodies = {b.body_id: b for b in bodies}
         self.exact: dict[str, set[str]] = defaultdict(set)
+        self.loose: dict[str, set[str]] = defaultdict(set)
         texts, ids = [], []
         for body_id, spelling in spellings:
             if body_id not in self.bodies:
@@ -55,6 +86,8 @@ class BuyerIndex:
             key = norm_key(spelling)
             if key:
                 self.exact[key].add(body_id)
+                if loose_key(spelling):
+                    self.loose[loose_key(spelling)].add(body_id)
                 texts.append(norm_words(spelling))
                 ids.append(body_id)
         self.texts, self.ids = texts, ids
@@ -68,19 +101,48 @@ class BuyerIndex:
             None, "ambigu", 0.0, [{"id": b, "nom": self.bodies[b].name} for b in sorted(found)]
         )
 
+    def _known(self, text: str) -> set[str] | None:
+        return self.exact.get(norm_key(text)) or self.loose.get(loose_key(text))
+
+    def _composite(self, text: str) -> Resolution | None:
+        """One part names a body, and every other part is known too (a service, or a body
+        of the same ministry). Unknown words beside a known name are never ignored."""
+        parts = [p for p in _SPLIT.split(text) if norm_key(p)]
+        if len(parts) < 2:
+            return None
+        found: list[set[str]] = []
+        for part in parts:
+            known = self._known(part)
+            if known:
+                found.append(known)
+            elif not is_service(part):
+                return None  # « Société Lambda SAS (DINUM) »: the rest is unknown
+        if not found:
+            return None
+        ministries = {self.bodies[b].ministry or b for bodies in found for b in bodies}
+        if len(ministries) > 1 and len(found) > 1:
+            candidates = sorted({b for bodies in found for b in bodies})
+            return Resolution(None, "ambigu", 0.0, [{"id": b, "nom": self.bodies[b].name} for b in candidates])
+        return self._choose(found[0], "composite", 0.9)
+
     def resolve(self, raw: str) -> Resolution:
-        text = (raw or "").strip()
+        text = fold_name(raw or "").strip()
         if not text:
             return Resolution(None, "aucun", 0.0)
+        scripts = mixed_scripts(text)
+        if scripts:
+            return Resolution(None, "ambigu", 0.0, [{
+                "raison": "lettres de plusieurs alphabets mélangées (" + ", ".join(s.lower() for s in scripts)
+                          + ") : nom à vérifier, il peut imiter un organisme connu"}])
         found = self.exact.get(norm_key(text))
         if found:
             return self._choose(found, "exact", 1.0)
-        parts = [p for p in _SPLIT.split(text) if norm_key(p)]
-        if len(parts) > 1:
-            for part in parts:
-                found = self.exact.get(norm_key(part))
-                if found:
-                    return self._choose(found, "composite", 0.9)
+        found = self.loose.get(loose_key(text))
+        if found:
+            return self._choose(found, "abrege", 0.95)
+        composite = self._composite(text)
+        if composite is not None:
+            return composite
         if len(norm_key(text)) < MIN_FUZZY_KEY:
             return Resolution(None, "aucun", 0.0)
         hits = process.extract(norm_words(text), self.texts, scorer=fuzz.ratio, limit=6)

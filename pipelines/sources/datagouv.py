@@ -18,7 +18,7 @@ from pathlib import Path
 from pipelines import warehouse
 from pipelines.config import PACKAGE_DIR
 from pipelines.errors import SourceError
-from pipelines.http import HttpClient, InvalidPayload
+from pipelines.http import HttpClient, InvalidPayload, Pages, local_name
 from pipelines.jobs import Job, StepOutcome, record_source
 from pipelines.text import norm_key
 
@@ -113,9 +113,9 @@ def fetch_dataset(client: HttpClient, base: str, key: str, cache: dict) -> tuple
     doc = _json(got.body, got.content_type, f"jeu de données {key}")
     resources = doc["resources"]
     if isinstance(resources, dict):  # API v2 style: a link to a paginated list
-        items, next_url = [], resources.get("href")
+        items, next_url, pages = [], resources.get("href"), Pages(LABEL)
         while next_url:
-            page = client.get(next_url, LABEL, validate=lambda b, ct: _json(b, ct, "liste de ressources"))
+            page = client.get(pages.check(next_url), LABEL, validate=lambda b, ct: _json(b, ct, "liste de ressources"))
             data = _json(page.body, page.content_type, "liste de ressources")
             items += data.get("data") or []
             next_url = data.get("next_page")
@@ -127,7 +127,7 @@ def fetch_dataset(client: HttpClient, base: str, key: str, cache: dict) -> tuple
 def download(client: HttpClient, resource: dict, folder: Path) -> tuple[Path, bool]:
     """The resource's file, downloaded only when it changed. -> (path, downloaded?)"""
     ext = resource["format"] if resource["format"] in ("parquet", "csv") else "bin"
-    dest = folder / f"{resource['resource_id']}.{ext}"
+    dest = folder / f"{local_name(resource['resource_id'])}.{ext}"  # never a path from the API
     meta_path = dest.with_name(dest.name + ".meta.json")
     remote = {k: (v.isoformat() if isinstance(v, datetime) else v)
               for k, v in resource.items() if k in ("url", "filesize", "last_modified", "checksum_type", "checksum_value")}

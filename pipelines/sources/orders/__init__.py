@@ -18,9 +18,11 @@ import multiprocessing
 import os
 import re
 import shutil
+import stat
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -40,37 +42,192 @@ COLUMNS = {kind: list(spec["columns"]) for kind, spec in KINDS.items()}
 @dataclass
 class InboxFile:
     path: Path
-    rel: str
+    rel: str  # as shown: control characters and undecodable bytes escaped
     sha256: str
     outside: bool = False  # a link leading out of the inbox
+    problem: str | None = None  # refused before reading: the French reason
+    deferred: bool = False  # still being written: left for the next run
+    size: int = 0
+    seen: tuple = field(default=(), repr=False)  # (size, mtime_ns, age in s) when hashed
 
 
-def fetch(inbox: Path) -> list[InboxFile]:
-    """Every regular file under the inbox, in path order. Links that lead outside the
-    inbox are listed (to be reported) but never followed."""
-    inbox = inbox.resolve()
-    found = []
-    for root, dirs, files in os.walk(inbox, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            path = Path(root) / name
-            rel = path.relative_to(inbox).as_posix()
-            if is_ignored(rel):
-                continue
-            target = path.resolve()
-            if path.is_symlink() and not target.is_relative_to(inbox):
-                found.append(
-                    InboxFile(path, rel, hashlib.sha256(rel.encode()).hexdigest(), outside=True)
-                )
-                continue
-            if not target.is_file():
-                continue
-            h = hashlib.sha256()
-            with open(target, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
-            found.append(InboxFile(target, rel, h.hexdigest()))
+@dataclass(frozen=True)
+class InboxRules:
+    """What the listing needs to know: Vigie's own files, and when a file is settled."""
+
+    own_files: tuple[Path, ...] = ()  # the warehouse, its journal and lock
+    own_dirs: tuple[Path, ...] = ()  # the folders Vigie writes (copies, downloads, outbox)
+    settle_seconds: float = 0.5  # a recent file is looked at twice, this long apart
+    min_age_seconds: float = 0.0  # a file modified more recently than this waits
+
+    @classmethod
+    def from_settings(cls, settings) -> InboxRules:
+        conf = settings.section("inbox")
+        db = settings.db_path
+        return cls((db, db.with_name(db.name + ".wal"), settings.lock_path),
+                   (settings.data_dir, settings.rejected_dir, settings.downloads, settings.outbox),
+                   float(conf.get("settle_seconds", 0.5)), float(conf.get("min_file_age_seconds", 0)))
+
+
+RECENT_SECONDS = 2.0
+_SHOWN_ESCAPED = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def shown_name(name: str) -> str:
+    """A file name as Vigie shows and stores it: a newline (or any control character) is
+    written as an escape, so a name can never fake a line of `vigie status` or a log;
+    bytes that are not UTF-8 are shown as \\xNN."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return _SHOWN_ESCAPED.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _decodable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # surrogate escapes: bytes that are not UTF-8
+        return False
+    return True
+
+
+def _why(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "fichier disparu entre la liste et la lecture"
+    if isinstance(exc, PermissionError):
+        return "lecture interdite (droits du fichier)"
+    return f"lecture impossible ({exc.strerror or exc.__class__.__name__})"
+
+
+def _own_inodes(rules: InboxRules, inbox: Path) -> set[tuple[int, int]]:
+    """(device, inode) of the files Vigie wrote (the warehouse, the copies it keeps):
+    a hard link to one of them in the inbox is not an export."""
+    paths = list(rules.own_files)
+    for folder in rules.own_dirs[1:]:  # the warehouse folder itself may hold anything
+        if folder.is_dir() and not inbox.is_relative_to(folder.resolve()):
+            with contextlib.suppress(OSError):
+                paths += [p for p in folder.rglob("*")]
+    found: set[tuple[int, int]] = set()
+    for path in paths:
+        with contextlib.suppress(OSError):
+            st = os.lstat(path)
+            found.add((st.st_dev, st.st_ino))
     return found
+
+
+def _refused(path: Path, rel: str, reason: str) -> InboxFile:
+    # Keyed by name: reported once, not again at every run while it stays there.
+    return InboxFile(path, rel, hashlib.sha256(rel.encode()).hexdigest(), problem=reason)
+
+
+def fetch(inbox: Path, rules: InboxRules | None = None) -> list[InboxFile]:
+    """Every regular file under the inbox, in path order, with its content hash. Each
+    entry that is not one (a link, a named pipe, an unreadable folder, a name that is not
+    UTF-8, a hard link to the warehouse, Vigie's own folder) is listed with its reason,
+    never followed; one bad entry never stops the others. A file still being written is
+    listed as deferred."""
+    rules = rules or InboxRules()
+    inbox = inbox.resolve()
+    # Vigie's folders found inside the inbox are never read (the inbox itself may sit in
+    # the warehouse folder: that one is not refused).
+    own_dirs = {d.resolve() for d in rules.own_dirs if d.resolve() != inbox and d.resolve().is_relative_to(inbox)}
+    own = _own_inodes(rules, inbox)
+    found: list[InboxFile] = []
+    _walk(inbox, inbox, "", own_dirs, own, found)
+    # Written a moment ago: one short wait for all of them, then a second look (a file
+    # being copied still grows). A negative age is a skewed clock: the second look decides.
+    recent = [f for f in found if f.seen and f.seen[2] < RECENT_SECONDS]
+    if recent and rules.settle_seconds > 0:
+        time.sleep(rules.settle_seconds)
+    for i, f in enumerate(found):
+        if not f.seen or f.deferred:
+            continue
+        if f in recent:
+            found[i] = f = _second_look(f)
+        if 0 <= f.seen[2] < rules.min_age_seconds:
+            f.deferred = True
+    for f in found:
+        if f.deferred:
+            log_step("ingest.orders", f"{f.rel} : fichier en cours d'écriture, lu à la prochaine exécution", 30,
+                     fichier=f.rel)
+    return found
+
+
+def _walk(folder: Path, inbox: Path, prefix: str, own_dirs: set[Path], own, found: list) -> None:
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: os.fsencode(e.name))
+    except OSError as exc:
+        rel = prefix.rstrip("/") or "."
+        found.append(_refused(folder, rel, f"dossier illisible ({_why(exc)}) : son contenu n'est pas lu"))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        rel = prefix + shown_name(entry.name)
+        if is_ignored(rel):
+            continue
+        if not _decodable(entry.name):
+            found.append(_refused(path, rel, "nom de fichier illisible (caractères hors UTF-8) : renommez le "
+                                             "fichier pour qu'il soit lu"))
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError as exc:
+            found.append(_refused(path, rel, _why(exc)))
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            found.append(_link(path, rel, inbox))
+        elif stat.S_ISDIR(st.st_mode):
+            if path.resolve() in own_dirs:
+                found.append(_refused(path, rel, "dossier de l'entrepôt de Vigie dans la boîte de dépôt : ignoré "
+                                                 "(placez l'entrepôt hors de la boîte)"))
+            else:
+                _walk(path, inbox, rel + "/", own_dirs, own, found)
+        elif not stat.S_ISREG(st.st_mode):
+            found.append(_refused(path, rel, "ni un fichier ni un dossier (tube nommé, socket ou périphérique) : "
+                                             "ignoré"))
+        elif (st.st_dev, st.st_ino) in own:
+            found.append(_refused(path, rel, "lien physique vers un fichier de Vigie (entrepôt, copie mise de "
+                                             "côté, téléchargement) : ignoré"))
+        else:
+            found.append(_hashed(path, rel, st))
+
+
+def _link(path: Path, rel: str, inbox: Path) -> InboxFile:
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return _refused(path, rel, "lien symbolique cassé (sa cible n'existe pas) : ignoré")
+    if not target.is_relative_to(inbox):
+        f = _refused(path, rel, "lien vers un fichier hors de la boîte de dépôt : ignoré")
+        f.outside = True
+        return f
+    kind = "un dossier" if target.is_dir() else "un fichier"
+    return _refused(path, rel, f"lien symbolique vers {kind} de la boîte de dépôt : ignoré (déposez le "
+                               "fichier lui-même)")
+
+
+def _hashed(path: Path, rel: str, before: os.stat_result) -> InboxFile:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        after = os.stat(path, follow_symlinks=False)
+    except OSError as exc:
+        return _refused(path, rel, _why(exc))
+    age = time.time() - after.st_mtime  # file times are the real clock's, whatever VIGIE_NOW says
+    changed = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
+    return InboxFile(path, rel, h.hexdigest(), size=after.st_size, deferred=changed,
+                     seen=(after.st_size, after.st_mtime_ns, age))
+
+
+def _second_look(f: InboxFile) -> InboxFile:
+    try:
+        now = os.stat(f.path, follow_symlinks=False)
+    except OSError as exc:
+        return _refused(f.path, f.rel, _why(exc))
+    if (now.st_size, now.st_mtime_ns) != f.seen[:2]:
+        f.deferred = True
+    return f
 
 
 ARROW_TYPES = {"text": "string", "response": "string", "agreement": "string", "date": "date32", "int": "int64"}
@@ -101,6 +258,10 @@ def _read(task: tuple) -> FileResult:
     path, rel, sha256, size, limits, agreement_codes = task
     try:
         return columnar(read_export(path, rel, sha256, limits, agreement_codes))
+    except OSError as exc:  # deleted or made unreadable since it was listed
+        # Keyed apart from its content: if it comes back readable, it is read then.
+        key = hashlib.sha256(f"indisponible:{rel}:{sha256}".encode()).hexdigest()
+        return FileResult(key, rel, size, "rejete", reason=_why(exc) + " ; il sera lu s'il redevient lisible")
     except Exception as exc:  # one unreadable file must not block the inbox
         return FileResult(sha256, rel, size, "rejete",
                           reason=f"fichier illisible ({exc.__class__.__name__} : {str(exc)[:200]}) ; "
@@ -133,19 +294,18 @@ def parse(
     caller can load each and let it go (memory stays that of a few files)."""
     plan, this_run = [], {}
     for f in files:
-        if (f.sha256, f.rel) in known:
+        if f.deferred or (f.sha256, f.rel) in known:
             continue
-        if f.outside:
-            plan.append(FileResult(f.sha256, f.rel, 0, "rejete",
-                                   reason="lien vers un fichier hors de la boîte de dépôt : ignoré"))
+        if f.problem:
+            plan.append(FileResult(f.sha256, f.rel, 0, "rejete", reason=f.problem))
             continue
         original = known_sha.get(f.sha256) or this_run.get(f.sha256)
         if original:
-            plan.append(FileResult(f.sha256, f.rel, f.path.stat().st_size, "doublon", duplicate_of=original,
+            plan.append(FileResult(f.sha256, f.rel, f.size, "doublon", duplicate_of=original,
                                    reason=f"contenu identique à « {original} », déjà lu : rien de nouveau chargé"))
             continue
         this_run[f.sha256] = f.rel
-        plan.append((f.path, f.rel, f.sha256, f.path.stat().st_size, limits, agreement_codes))
+        plan.append((f.path, f.rel, f.sha256, f.size, limits, agreement_codes))
     tasks = [t for t in plan if isinstance(t, tuple)]
     count = workers_for(tasks, workers)
     if count == 1:

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines import fr
 from pipelines.sources.orders import parsers
 from pipelines.sources.orders.headers import KINDS, LABELS, match_header
 from pipelines.sources.orders.readers import FileRejected, Limits, open_sheet
@@ -114,6 +115,10 @@ def parse_row(
                 values[column] = agreement_codes[key]
             else:
                 values[column] = PARSERS[kind_of_cell](raw)
+                if kind_of_cell == "money" and abs(values[column]) > limits.max_amount_ht:
+                    raise parsers.CellError(
+                        f"montant invraisemblable « {parsers.parse_text(raw)} » (plus de "
+                        f"{fr.money(limits.max_amount_ht, 0)} ; réglage inbox.max_amount_ht)")
         except parsers.CellError as exc:
             errors.append(f"{LABELS[column]} : {exc}")
     if kind == "besoins" and values.get("rang") is not None and values["rang"] < 1:

@@ -49,6 +49,9 @@ class Limits:
     max_columns: int = 300
     max_cell_chars: int = 10_000
     header_search_rows: int = 30
+    # One order above this is not plausible under these agreements (the largest lot
+    # maximum is 200 M€): quarantined, and no sum can come near a type's limit.
+    max_amount_ht: int = 1_000_000_000
 
     @classmethod
     def from_settings(cls, settings) -> Limits:

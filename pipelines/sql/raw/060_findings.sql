@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS findings.findings (
     titulaire      VARCHAR,              -- canonical holder name
     acheteur       VARCHAR,
     startup        VARCHAR,
-    amount_ht      DECIMAL(18, 2),
+    amount_ht      DECIMAL(38, 2),       -- may be a sum (a lot's consumption): never overflows
     message        VARCHAR NOT NULL,     -- French, for analysts
     evidence       VARCHAR,              -- JSON: the values that triggered it
     source_file    VARCHAR,
