@@ -265,7 +265,7 @@ def ministere_different(row, ev, ctx):
 def hors_perimetre_lot(row, ev, ctx):
     incubator = ev.get("incubateur_nom") or ev.get("incubateur")
     return (f"{_order(row, ev)}{_who(row)} : le produit {row.get('startup')} relève de l'incubateur « {incubator} » "
-            f"(Opérateur de produits interministériels), exclu du lot {ev.get('lot')} de "
+            f"({ev.get('incubateur')}), exclu du lot {ev.get('lot')} de "
             f"{ctx.agreement(row['agreement_id'])} : « produits numériques opérés par la DINUM (hors OPI) » "
             "(CCAP art. 2, CCTP §3.2).")
 

@@ -213,6 +213,9 @@ def by_value(con, agreement_id: str) -> list[dict]:
         days = working_days_between(asked, answered or o["date_bc"])
         return days >= skip_days, days
 
+    # an atypical amount not yet reviewed is kept out of totals (MONTANT_ATYPIQUE)
+    atypical = {bc for (bc,) in con.execute(
+        "SELECT numero_bc FROM mart.order_atypical WHERE agreement_id = ? AND NOT reviewed", [agreement_id]).fetchall()}
     findings = []
     for lot in sorted(x for x in lots if x is not None) or [None]:
         ranked = [h["holder_id"] for h in holders if h["lot"] == lot]
@@ -248,7 +251,8 @@ def by_value(con, agreement_id: str) -> list[dict]:
                     "ordre": [by_id[h]["name"] for h in ranked], **extra,
                 }
                 findings.append(_finding(agreement_id, "commande", o["numero_bc"], o, evidence, by_id[actual]))
-            cumul[actual] += o["montant_ht"] or 0
+            if o["numero_bc"] not in atypical and (o["montant_ht"] or 0) > 0:  # credit notes are not orders
+                cumul[actual] += o["montant_ht"]
             served.add(actual)
     return findings
 
