@@ -14,8 +14,8 @@ from pipelines.rules import codes
 from tests.conftest import ROOT, connect
 
 DOCS = ROOT / "docs" / "rules"
-SECTIONS = ["## Définition", "## Méthode", "## Pourquoi c'est un signal d'alerte", "## Configuration",
-            "## Exclusions", "## Exemple"]
+SECTIONS = ["## Définition", "## Texte de référence", "## Méthode", "## Pourquoi c'est un signal d'alerte",
+            "## Configuration", "## Exclusions", "## Sortie", "## Hypothèses", "## Exemple"]
 FENCE = re.compile(r"```(csv fichier=(?P<name>\S+)|yaml resultat)\n(?P<body>.*?)```", re.S)
 
 
