@@ -52,8 +52,10 @@ def test_ministry_of_a_startup_of_the_hidden_sgmas_incubator(served, cli, worksp
     row = con.execute("SELECT ministry, ministry_source, sponsors FROM mart.startups "
                       "WHERE startup_id = '1000.jours'").fetchone()
     assert row == ("solidarite-sante", "sponsors", ["dgcs"])
-    owner = con.execute("SELECT ministry, ministry_source FROM mart.startups WHERE startup_id = 'juri-gpt'").fetchone()
-    assert owner == ("interieur", "incubateur")
+    # catalogue v2: sponsors first, the incubator owner's ministry kept beside
+    owner = con.execute("SELECT ministry, ministry_source, incubator_ministry FROM mart.startups "
+                        "WHERE startup_id = 'juri-gpt'").fetchone()
+    assert owner == ("interieur", "sponsors", "interieur")
 
 
 def test_entities_are_unescaped(served, cli, workspace):

@@ -14,8 +14,8 @@ from pipelines.rules import codes
 from tests.conftest import ROOT, connect
 
 DOCS = ROOT / "docs" / "rules"
-SECTIONS = ["## Définition", "## Méthode", "## Pourquoi c'est un signal d'alerte", "## Configuration",
-            "## Exclusions", "## Exemple"]
+SECTIONS = ["## Définition", "## Texte de référence", "## Méthode", "## Pourquoi c'est un signal d'alerte",
+            "## Configuration", "## Exclusions", "## Sortie", "## Hypothèses", "## Exemple"]
 FENCE = re.compile(r"```(csv fichier=(?P<name>\S+)|yaml resultat)\n(?P<body>.*?)```", re.S)
 
 
@@ -64,3 +64,13 @@ def test_worked_example(code, workspace, cli, monkeypatch):
         assert (absent["regle"], str(absent["sujet"])) not in raised
     quarantined = con.execute("SELECT count(*) FROM raw.quarantine").fetchone()[0]
     assert quarantined == 0, "an example's input must load entirely"
+
+
+def test_readme_table_is_the_catalogue():
+    from pipelines.agreements import load_catalogue
+    from pipelines.rules import readme
+
+    text = (DOCS / "README.md").read_text(encoding="utf-8")
+    assert readme.render(text, load_catalogue()) == text, "python -m pipelines.rules.readme"
+    for code in codes():
+        assert f"[{code}]({code}.md)" in text

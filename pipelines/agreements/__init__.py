@@ -27,6 +27,49 @@ from pipelines.warehouse import insert_rows
 AGREEMENTS_DIR = PACKAGE_DIR / "agreements"
 REFERENCE_DIR = PACKAGE_DIR / "reference"
 CATALOGUE = PACKAGE_DIR / "rules" / "catalogue.yaml"
+LISTING_INTERVALS = REFERENCE_DIR / "startup_listing_intervals.csv"
+
+# Catalogue v2 options: every key is optional in an agreement file, these are the values
+# used when it is absent (an agreement written before v2 loads unchanged).
+OPTION_DEFAULTS = {
+    "listing_grace_days": 90,
+    "execution_after_end_months": None,
+    "montant_atypique_ht": None,
+    "atypical_median_factor": 20,
+    "atypical_markers": ["à vérifier", "a verifier"],
+    "skip_after_working_days": None,
+    "dinum_information_due_day": 15,
+    "exception_incubators": [],
+    "flag_before_first_phase": True,
+    "refusal_placeholders": ["-", "--", ".", "..", "...", "n/a", "na", "nc", "ras", "r.a.s.", "aucun",
+                             "aucune", "néant", "neant", "?", "x", "/", "0"],
+}
+
+
+def agreement_options(doc: dict) -> dict:
+    """The v2 options of one agreement file, defaults filled in."""
+    st, am = doc.get("startups") or {}, doc.get("amounts") or {}
+    given = {
+        "listing_grace_days": st.get("listing_grace_days"),
+        "execution_after_end_months": (doc.get("period") or {}).get("execution_after_end_months"),
+        "montant_atypique_ht": am.get("montant_atypique_ht"),
+        "atypical_median_factor": am.get("atypical_median_factor"),
+        "atypical_markers": am.get("atypical_markers"),
+        "skip_after_working_days": (doc.get("tourniquet") or {}).get("skip_after_working_days"),
+        "dinum_information_due_day": doc.get("dinum_information_due_day"),
+        "exception_incubators": (st.get("exception") or {}).get("incubators"),
+        "flag_before_first_phase": st.get("flag_before_first_phase"),
+        "refusal_placeholders": (doc.get("refusals") or {}).get("placeholders"),
+    }
+    return {k: OPTION_DEFAULTS[k] if v is None else v for k, v in given.items()}
+
+
+def lot_options(lot: dict) -> dict:
+    return {
+        "excluded_incubators": lot.get("excluded_incubators") or [],
+        "rules_off": lot.get("rules_off") or [],
+        "beneficiaries_published": lot.get("beneficiaries_published", True),
+    }
 
 
 @dataclass(frozen=True)
@@ -102,6 +145,7 @@ def parse_agreement(path: Path, known_rules: set[str]) -> Agreement:
             f"Le fichier d'accord-cadre {path} est invalide : {_french_schema_error(errors[0])}."
         )
     unknown = [r for r in doc["rules"] if r not in known_rules]
+    unknown += [r for lot in doc["lots"] for r in lot.get("rules_off") or [] if r not in known_rules]
     if unknown:
         raise UsageError(
             f"Le fichier d'accord-cadre {path} cite des règles inconnues : {', '.join(unknown)}."
@@ -173,9 +217,7 @@ def load_reference() -> dict:
         ),
         "bodies": yaml.safe_load((REFERENCE_DIR / "organismes.yaml").read_text(encoding="utf-8")),
         "catalogue": load_catalogue(),
-        "listing_history": list(
-            csv.DictReader((REFERENCE_DIR / "startup_first_seen.csv").open(encoding="utf-8"))
-        ),
+        "listing_intervals": list(csv.DictReader(LISTING_INTERVALS.open(encoding="utf-8"))),
     }
 
 
@@ -184,7 +226,7 @@ def reference_files() -> list[Path]:
         REFERENCE_DIR / "ministeres.yaml",
         REFERENCE_DIR / "organismes.yaml",
         CATALOGUE,
-        REFERENCE_DIR / "startup_first_seen.csv",
+        LISTING_INTERVALS,
     ]
 
 
@@ -207,6 +249,15 @@ def _bodies(reference: dict, agreements: list[Agreement]) -> dict[str, dict]:
     bodies = {b["id"]: dict(b) for b in reference["bodies"]}
     for a in agreements:
         for b in a.doc["beneficiaries"]:
+            for covered in b.get("covers") or []:
+                if isinstance(covered, dict):
+                    bodies[covered["id"]] = {**bodies.get(covered["id"], {}), **covered}
+                elif covered not in bodies:
+                    raise UsageError(
+                        f"Le fichier d'accord-cadre {a.path} : « {b['label']} » couvre l'organisme "
+                        f"« {covered} », inconnu de pipelines/reference/organismes.yaml : ajoutez-le "
+                        "là, ou décrivez-le dans le fichier (covers: [{id, name, kind}])."
+                    )
             body = b.get("body")
             if isinstance(body, dict):
                 merged = {**bodies.get(body["id"], {}), **body}
@@ -255,6 +306,10 @@ def load_into_warehouse(con, agreements: list[Agreement]) -> None:
         "beneficiary_exclusions",
         "rules",
         "startup_listing_history",
+        "startup_listing_intervals",
+        "agreement_options",
+        "lot_options",
+        "beneficiary_covers",
     ):
         con.execute(f"DELETE FROM ref.{table}")  # noqa: S608 - fixed table names
 
@@ -304,15 +359,10 @@ def load_into_warehouse(con, agreements: list[Agreement]) -> None:
     insert_rows(con, "ref.body_spellings", spelling_rows)
     insert_rows(
         con,
-        "ref.startup_listing_history",
+        "ref.startup_listing_intervals",
         [
-            [
-                r["startup_id"],
-                r["first_added"] or None,
-                r["deleted"] or None,
-                r["present_at_snapshot"] == "1",
-            ]
-            for r in reference["listing_history"]
+            [r["startup_id"], r["listed_from"], r["listed_to"] or None]
+            for r in reference["listing_intervals"]
         ],
     )
 
@@ -355,6 +405,22 @@ def load_into_warehouse(con, agreements: list[Agreement]) -> None:
         ]
         insert_rows(con, "ref.agreements", [values])
         insert_rows(con, "ref.agreement_rules", [[a.id, r] for r in d["rules"]])
+        options = agreement_options(d)
+        insert_rows(con, "ref.agreement_options", [[a.id, *options.values()]])
+        insert_rows(
+            con,
+            "ref.lot_options",
+            [[a.id, lot["lot"], *lot_options(lot).values()] for lot in d["lots"]],
+        )
+        insert_rows(
+            con,
+            "ref.beneficiary_covers",
+            [
+                [a.id, b.get("lot"), b["label"], c["id"] if isinstance(c, dict) else c]
+                for b in d["beneficiaries"]
+                for c in b.get("covers") or []
+            ],
+        )
         insert_rows(
             con,
             "ref.agreement_lots",

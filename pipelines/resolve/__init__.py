@@ -46,7 +46,7 @@ def startup_index(con, settings) -> StartupIndex:
     history = [
         r[0]
         for r in con.execute(
-            "SELECT startup_id FROM ref.startup_listing_history ORDER BY 1"
+            "SELECT DISTINCT startup_id FROM ref.startup_listing_intervals ORDER BY 1"
         ).fetchall()
     ]
     return StartupIndex(

@@ -80,6 +80,16 @@ class StartupIndex:
             None, "ambigu", 0.0, [{"id": s, "nom": self.names.get(s)} for s in sorted(found)]
         )
 
+    def _holding(self, query: str, ranked: list[tuple[str, float]]) -> list[str]:
+        """Several near candidates (within `margin` of the best, at most 10 points under
+        the threshold) whose names each contain every word written."""
+        words = set(query.split())
+        if len(words) < 2:
+            return []
+        top = ranked[0][1]
+        near = [sid for sid, score in ranked if score >= max(top - self.margin, self.threshold - 10)]
+        return [sid for sid in near if words <= set(norm_words(self.names.get(sid)).split())]
+
     def resolve(self, raw: str) -> Resolution:
         text = (raw or "").strip()
         if not text:
@@ -111,6 +121,11 @@ class StartupIndex:
         candidates = [
             {"id": s, "nom": self.names.get(s), "score": round(sc, 1)} for s, sc in ranked
         ]
+        holding = self._holding(query, ranked) if ranked and ranked[0][1] < self.threshold else []
+        if len(holding) >= 2:
+            # « 1000 premiers jours »: the whole of the name as written is in the names of
+            # several startups scoring alike — ambiguous, not « no startup at all »
+            return Resolution(None, "ambigu", 0.0, [c for c in candidates if c["id"] in holding])
         if not ranked or ranked[0][1] < self.threshold:
             return Resolution(None, "aucun", 0.0, candidates)
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0

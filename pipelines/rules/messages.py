@@ -80,9 +80,20 @@ def hors_startup(row, ev, ctx):
     if ev.get("methode") == "ambigu":
         return base + (f"peut désigner plusieurs startups ({_names(ev.get('candidats'))}) : impossible de vérifier "
                        "qu'il s'agit d'une Startup d'État. Précisez l'identifiant beta.gouv.fr.")
-    if ev.get("retiree_de_la_liste"):
-        return base + (f"({ev.get('startup_id')}) ne figurait pas sur la liste beta.gouv.fr/startups à cette date. "
-                       "Le marché ne peut servir qu'à des Startups d'État listées.")
+    if ev.get("startup_id"):
+        later = ev.get("listee_a_partir_du")
+        text = base + f"({ev.get('startup_id')}) ne figurait pas sur la liste beta.gouv.fr/startups à cette date"
+        if later and row.get("severity") == "alerte":
+            text += (f" ; elle y figure depuis le {_d(later)}, moins de {ev.get('delai_de_grace_jours')} jours "
+                     "après la commande (les équipes sont souvent listées quelques semaines après leur début) : "
+                     "vérifiez que le produit existait bien comme Startup d'État.")
+        elif later:
+            text += f" ; elle n'y a été listée que le {_d(later)}. Être listée ensuite n'excuse pas la commande."
+        else:
+            text += ". Le marché ne peut servir qu'à des Startups d'État listées."
+        if ev.get("desaccord_historique"):
+            text += " L'historique du site et les instantanés de Vigie divergent pour cette startup : à revoir."
+        return text
     near = _names(ev.get("candidats"), min_score=80)
     hint = f" Noms approchants, non retenus : {near}." if near else ""
     return base + ("ne correspond à aucune Startup d'État listée sur beta.gouv.fr/startups. Le marché ne peut "
@@ -112,6 +123,10 @@ def acheteur_non_beneficiaire(row, ev, ctx):
     name = row.get("acheteur")
     who = f"« {written} »" + (f" ({name})" if name and name != written else "")
     lot = f", lot {ev['lot']}" if ev.get("lot") else ""
+    if ev.get("evaluable") is False:
+        return (f"{_order(row, ev)} : non évaluable — la liste des bénéficiaires de "
+                f"{ctx.agreement(row['agreement_id'])}{lot} n'est pas publiée ; l'acheteur {who} n'a pas pu être "
+                "vérifié.")
     return (f"{_order(row, ev)} : l'acheteur {who} n'est pas bénéficiaire de "
             f"{ctx.agreement(row['agreement_id'])}{lot} — {ev.get('raison')}.")
 
@@ -144,11 +159,18 @@ def hors_periode(row, ev, ctx):
 
 
 def plafond(row, ev, ctx):
-    share, threshold = float(ev["part"]), float(ev["seuil"])
     name = ctx.agreement(row["agreement_id"])
+    if row.get("subject_type") == "commande":
+        return (f"{_order(row, ev)}{_who(row)} : passée après que le lot {ev['lot']} de {name} a atteint son "
+                f"montant maximum de {fr.money(ev['maximum_ht'], 0)} HT (le {_d(ev.get('atteint_le'))}). "
+                "Le lot cesse de produire ses effets quand son maximum est atteint (CCAP art. 4).")
+    share, threshold = float(ev["part"]), float(ev["seuil"])
     text = (f"{name[0].upper()}{name[1:]}, lot {ev['lot']} : {fr.money(ev['consomme_ht'], 0)} HT commandés, "
             f"soit {fr.percent(share)} du montant maximum de {fr.money(ev['maximum_ht'], 0)} "
             f"(seuil de {fr.percent(threshold, 0)} atteint).")
+    if ev.get("atypiques_exclus"):
+        text += (f" {ev['atypiques_exclus']} montant(s) atypique(s) non revu(s), soit "
+                 f"{fr.money(ev.get('atypiques_exclus_ht'), 0)} HT, ne sont pas comptés.")
     if threshold >= 1:
         return text + " Le lot cesse de produire ses effets quand son maximum est atteint."
     return text + " Un avenant de +15 % devient possible à partir de 75 % de consommation."
@@ -157,20 +179,34 @@ def plafond(row, ev, ctx):
 def refus_seuil(row, ev, ctx):
     contact = row.get("contact")
     write = f" Écrire à : {contact}." if contact else " Contact du titulaire non publié."
-    return (f"{row.get('titulaire')} a refusé ou s'est désisté {ev['total']} fois sur "
-            f"{ctx.agreement(row['agreement_id'])} ({ev['refus']} refus, {ev['desistements']} désistements ; "
-            f"seuil : {ev['seuil']}). À 10, l'acheteur en informe tous les bénéficiaires, qui peuvent retirer "
-            f"ce titulaire de leur tourniquet.{write}")
+    return (f"{row.get('titulaire')} a refusé {ev['total']} expressions de besoin distinctes sur "
+            f"{ctx.agreement(row['agreement_id'])} ({ev['refus']} par refus, {ev['desistements']} par désistement ; "
+            f"seuil : {ev['seuil']} ; un besoin proposé deux fois compte une fois). À 10, l'acheteur en informe "
+            f"tous les bénéficiaires, qui peuvent retirer ce titulaire de leur tourniquet.{write}")
 
 
 def refus_non_justifie(row, ev, ctx):
     return (f"Besoin {row['numero_besoin']} du {_d(ev.get('date_besoin'))} (rang {ev.get('rang')}, "
             f"acheteur : {row.get('acheteur')}) : {row.get('titulaire')} a répondu "
-            f"« {RESPONSES.get(ev.get('reponse'), ev.get('reponse'))} » sans justification. Le titulaire doit "
-            "justifier tout refus auprès du bénéficiaire et de l'acheteur.")
+            f"« {RESPONSES.get(ev.get('reponse'), ev.get('reponse'))} » sans justification"
+            + (f" (« {ev['motif_ecrit']} » ne justifie rien)" if ev.get("motif_ecrit") else "")
+            + ". Le titulaire doit justifier tout refus auprès du bénéficiaire et de l'acheteur.")
 
 
 def tourniquet(row, ev, ctx):
+    if ev.get("mode") == "sequentiel_besoins":
+        return (f"Besoin {ev['besoin']} du {_d(ev.get('date_besoin'))} (acheteur : {row.get('acheteur')}) : le besoin "
+                f"précédent de ce bénéficiaire ({ev['besoin_precedent']}) avait d'abord été proposé à "
+                f"{ev['premier_precedent']} ; celui-ci devait d'abord aller à {ev['attendu']}, il a été proposé à "
+                f"{ev['sollicite']}. Ordre du tourniquet : {' → '.join(ev['ordre'])}.")
+    if ev.get("mode") == "valeur" and ev.get("droit_de_suite_sans_antecedent"):
+        return (f"{_order(row, ev)}{_who({**row, 'titulaire': None})} : attribuée à {ev['attribue_a']} au titre d'un "
+                "droit de suite, mais ce titulaire n'avait reçu aucune commande de ce bénéficiaire pour ce produit "
+                f"auparavant ; elle revenait à {ev['attendu']}.")
+    if ev.get("mode") == "valeur" and ev.get("saut_trop_tot"):
+        return (f"{_order(row, ev)}{_who({**row, 'titulaire': None})} : attribuée à {ev['attribue_a']} en passant le "
+                f"tour de {ev['attendu']} faute de réponse, après {ev['jours_ouvres']} jour(s) ouvré(s) seulement "
+                f"(il en faut {ev['jours_requis']}, CCAP art. 10.4 ; jours fériés exclus).")
     if ev.get("mode") == "sequentiel":
         return (f"Besoin {ev['besoin']} du {_d(ev.get('date_besoin'))} (acheteur : {row.get('acheteur')}) : "
                 f"après {ev['titulaire_precedent']} (rang {ev['rang_precedent']}), le besoin devait passer à "
@@ -188,9 +224,10 @@ def non_declare_dinum(row, ev, ctx):
     label = f"{'1er' if half % 10 == 1 else '2e'} semestre {half // 10}" if half else "semestre"
     contact = row.get("contact")
     write = f" Écrire à : {contact}." if contact else ""
+    none = " (ce titulaire n'a rien déclaré du tout)" if ev.get("declarations_du_titulaire") == 0 else ""
     return (f"{_order(row, ev)}{_who(row)} : absente des déclarations de {row.get('titulaire')} à la DINUM pour le "
-            f"{label}, alors que ce semestre est déclaré. Les titulaires doivent informer la DINUM de toute "
-            f"commande.{write}")
+            f"{label}, dont l'état était dû le {_d(ev.get('echeance'))}{none}. Les titulaires doivent informer la "
+            f"DINUM de toute commande.{write}")
 
 
 def montant_incoherent(row, ev, ctx):
@@ -217,11 +254,72 @@ def source_perimee(row, ev, ctx):
 
 
 def ministere_different(row, ev, ctx):
-    source = {"incubateur": "propriétaire de son incubateur", "sponsors": "ses sponsors"}.get(
-        ev.get("source_ministere_startup"), "beta.gouv.fr")
+    sponsors = ", ".join(f"« {ctx.ministry(m)} »" for m in ev.get("ministeres_sponsors") or []) or "aucun connu"
+    incubator = ev.get("ministere_incubateur")
+    incubator = f"« {ctx.ministry(incubator)} »" if incubator else "inconnu"
     return (f"Commande {row['numero_bc']} : l'acheteur ({row.get('acheteur')}) relève de "
-            f"« {ctx.ministry(ev.get('ministere_acheteur'))} », la startup {row.get('startup')} de "
-            f"« {ctx.ministry(ev.get('ministere_startup'))} » (selon {source}).")
+            f"« {ctx.ministry(ev.get('ministere_acheteur'))} », qui n'est ni le ministère d'un sponsor de la startup "
+            f"{row.get('startup')} ({sponsors}) ni celui de son incubateur ({incubator}).")
+
+
+def hors_perimetre_lot(row, ev, ctx):
+    incubator = ev.get("incubateur_nom") or ev.get("incubateur")
+    return (f"{_order(row, ev)}{_who(row)} : le produit {row.get('startup')} relève de l'incubateur « {incubator} » "
+            f"({ev.get('incubateur')}), exclu du lot {ev.get('lot')} de "
+            f"{ctx.agreement(row['agreement_id'])} : « produits numériques opérés par la DINUM (hors OPI) » "
+            "(CCAP art. 2, CCTP §3.2).")
+
+
+KIND_LABELS = {"startup": "le produit", "titulaire": "le titulaire", "acheteur": "l'acheteur"}
+
+
+def _candidate_label(c: dict) -> str:
+    ident = c.get("id") or c.get("titulaire") or c.get("organisme")
+    name = c.get("nom") or c.get("name")
+    return f"{name} ({ident})" if name and name != ident else str(ident)
+
+
+def rapprochement_a_revoir(row, ev, ctx):
+    if ev.get("conflit"):
+        versions = "; ".join(f"{v.get('fichier')} ligne {v.get('ligne')} : {fr.money(v.get('montant_ht'))} HT"
+                             for v in ev["conflit"])
+        return (f"Commande {row['numero_bc']} : le même numéro porte des valeurs différentes dans des fichiers déposés "
+                f"ensemble ({versions}). Seule la dernière version lue est comptée, une seule fois ; vérifiez "
+                "laquelle est juste et déposez la correction.")
+    parts = []
+    for name in ev.get("noms") or []:
+        candidates = name.get("candidats")
+        if isinstance(candidates, str):
+            candidates = json.loads(candidates)
+        items = [c for c in candidates or [] if isinstance(c, dict)]
+        labels = ", ".join(_candidate_label(c) for c in items)
+        example = next((c.get("id") or c.get("titulaire") for c in items), "IDENTIFIANT")
+        kind = name.get("type")
+        parts.append(f"{KIND_LABELS.get(kind, kind)} « {name.get('ecrit')} » correspond à plusieurs candidats "
+                     f"({labels}) ; pour enregistrer le bon : vigie alias {kind} \"{name.get('ecrit')}\" "
+                     f"{example} --reason \"…\"")
+    return (f"{_order(row, ev)}{_who(row)} : " + " ; ".join(parts)
+            + ". La commande sera jugée de nouveau une fois le rapprochement enregistré.")
+
+
+def execution_apres_fin(row, ev, ctx):
+    return (f"{_order(row, ev)}{_who(row)} : exécution prévue jusqu'au {_d(ev.get('date_fin'))}, au-delà du "
+            f"{_d(ev.get('limite'))} — {ev.get('mois_permis')} mois après la fin de {ctx.agreement(row['agreement_id'])} "
+            f"le {_d(ev.get('fin_accord'))} (CCAP art. 10.2).")
+
+
+def montant_atypique(row, ev, ctx):
+    why = []
+    if ev.get("au_dessus_du_plafond"):
+        why.append(f"au-dessus de {fr.money(ev.get('plafond_atypique'), 0)} HT")
+    if ev.get("au_dessus_de_la_mediane"):
+        why.append(f"plus de {fr.number(float(ev.get('facteur') or 20), 0)} fois la médiane des commandes de l'accord "
+                   f"({fr.money(ev.get('mediane_ht'), 0)} HT)")
+    if ev.get("marque_a_verifier"):
+        why.append("marqué « à vérifier »")
+    return (f"Commande {row['numero_bc']}{_who({**row, 'amount_ht': None})} : montant de {fr.money(ev.get('montant_ht'))} "
+            f"HT atypique ({' ; '.join(why)}) — probable faute de saisie. Tant qu'il n'est pas revu, il est affiché "
+            "mais exclu des totaux, des tendances et du calcul du plafond.")
 
 
 RENDER = {
@@ -230,7 +328,9 @@ RENDER = {
     "HORS_PERIODE": hors_periode, "PLAFOND": plafond, "REFUS_SEUIL": refus_seuil,
     "REFUS_NON_JUSTIFIE": refus_non_justifie, "TOURNIQUET": tourniquet, "NON_DECLARE_DINUM": non_declare_dinum,
     "MONTANT_INCOHERENT": montant_incoherent, "SOURCE_PERIMEE": source_perimee,
-    "MINISTERE_DIFFERENT": ministere_different,
+    "MINISTERE_DIFFERENT": ministere_different, "HORS_PERIMETRE_LOT": hors_perimetre_lot,
+    "RAPPROCHEMENT_A_REVOIR": rapprochement_a_revoir, "EXECUTION_APRES_FIN": execution_apres_fin,
+    "MONTANT_ATYPIQUE": montant_atypique,
 }
 
 

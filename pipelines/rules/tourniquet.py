@@ -4,13 +4,19 @@ Sequential logic reads better in Python than in SQL. Two modes, set per agreemen
 
 sequentiel (ACIM 2021)  within a need, the holder solicited at rank n+1 must be the one
     that follows the holder of rank n in the agreement's order, among the holders valid
-    on the need's date (Benext drops out on 2022-04-01). A need under droit de suite is
-    not a tourniquet need.
+    on the need's date (Benext drops out on 2022-04-01). v2: across a beneficiary's
+    successive needs, each new need is first offered to the holder that follows the one
+    first offered the previous need; a holder that had reached the critical refusal count
+    (REFUS_SEUIL) by then may be skipped. A need under droit de suite is not a tourniquet
+    need.
 valeur (ACIM 2026, CCAP 10.4)  purchase orders of the lot, by date: a first cycle gives
     one order to each holder in ranking order; afterwards the cumulative value must stay
     A > B > C, and when it drifts the next order goes to the under-served holder. An
-    order given elsewhere is a finding unless a withdrawal (désistement, refusal, no
-    answer within 10 working days) of the expected holder, or a droit de suite, explains it.
+    order given elsewhere is a finding unless a withdrawal (désistement, refusal) of the
+    expected holder, or a droit de suite, explains it. v2: no answer explains a skip only
+    after `skip_after_working_days` French working days (public holidays excluded) from
+    the need; a droit de suite only where the same holder (or a member of it) already had
+    an order from the same beneficiary for the same product.
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+from pipelines.rules.workdays import working_days_between
+
 RULE = "TOURNIQUET"
-EXPLAINING = {"desistement", "refus", "sans_reponse"}
+EXPLAINING = {"desistement", "refus"}
 
 
 def _holders(con, agreement_id: str) -> list[dict]:
@@ -87,6 +95,68 @@ def sequential(con, agreement_id: str) -> list[dict]:
                 }
                 findings.append(_finding(agreement_id, "besoin", need, nxt, evidence, by_id.get(nxt["holder_id"])))
                 break
+    return findings + across_needs(con, agreement_id, holders)
+
+
+def _critical_refusers(con, agreement_id: str) -> dict[str, date]:
+    """Holder -> date of the need that brought it to the critical refusal count."""
+    row = con.execute("SELECT refusal_critical_at, refusal_responses FROM ref.agreements WHERE agreement_id = ?",
+                      [agreement_id]).fetchone()
+    if not row or row[0] is None:
+        return {}
+    threshold, responses = row
+    seen: dict[str, set] = defaultdict(set)
+    reached: dict[str, date] = {}
+    for holder, need, on in con.execute(
+            "SELECT coalesce(h.merged_into, s.holder_id), s.numero_besoin, s.date_besoin FROM mart.solicitations s "
+            "LEFT JOIN ref.holders h ON h.agreement_id = s.agreement_id AND h.holder_id = s.holder_id "
+            "WHERE s.agreement_id = ? AND s.holder_id IS NOT NULL AND list_contains(?, s.reponse) "
+            "ORDER BY s.date_besoin, s.numero_besoin", [agreement_id, responses]).fetchall():
+        seen[holder].add(need)
+        if len(seen[holder]) >= threshold and holder not in reached:
+            reached[holder] = on
+    return reached
+
+
+def across_needs(con, agreement_id: str, holders: list[dict]) -> list[dict]:
+    """Each beneficiary's needs in date order: the first holder offered a need follows the
+    first holder offered the previous one."""
+    by_id = {h["holder_id"]: h for h in holders}
+    dropped = _critical_refusers(con, agreement_id)
+    cols = ["numero_besoin", "date_besoin", "buyer", "holder_id", "titulaire", "buyer_name", "startup",
+            "montant_estime_ht", "numero_bc", "source_file", "source_line"]
+    firsts = [dict(zip(cols, r, strict=True)) for r in con.execute(
+        "SELECT numero_besoin, date_besoin, coalesce(buyer_id, acheteur), holder_id, titulaire, buyer_name, startup, "
+        "montant_estime_ht, numero_bc, source_file, source_line FROM mart.solicitations s "
+        "WHERE agreement_id = $a AND rang = (SELECT min(rang) FROM mart.solicitations x "
+        "    WHERE x.agreement_id = $a AND x.numero_besoin = s.numero_besoin) "
+        "AND numero_besoin NOT IN (SELECT numero_besoin FROM mart.solicitations "
+        "    WHERE agreement_id = $a AND reponse = 'droit_de_suite') "
+        "ORDER BY 3, date_besoin, numero_besoin", {"a": agreement_id}).fetchall()]
+    findings = []
+    for prev, cur in zip(firsts, firsts[1:], strict=False):
+        if prev["buyer"] != cur["buyer"] or prev["holder_id"] is None or cur["holder_id"] is None:
+            continue
+        order = [h["holder_id"] for h in _valid(holders, cur["date_besoin"])]
+        if prev["holder_id"] not in order or cur["holder_id"] not in order:
+            continue  # a holder no longer valid is TITULAIRE_INVALIDE's business
+        start = order.index(prev["holder_id"])
+        allowed = []
+        for step in range(1, len(order) + 1):
+            candidate = order[(start + step) % len(order)]
+            allowed.append(candidate)
+            if not (candidate in dropped and dropped[candidate] <= cur["date_besoin"]):
+                break
+        if cur["holder_id"] in allowed:
+            continue
+        evidence = {
+            "mode": "sequentiel_besoins", "besoin": cur["numero_besoin"], "date_besoin": cur["date_besoin"],
+            "besoin_precedent": prev["numero_besoin"], "premier_precedent": by_id[prev["holder_id"]]["name"],
+            "attendu": by_id[allowed[-1]]["name"], "sollicite": by_id[cur["holder_id"]]["name"],
+            "ordre": [by_id[h]["name"] for h in order],
+        }
+        findings.append(_finding(agreement_id, "besoin", f"{cur['numero_besoin']}#ordre", cur, evidence,
+                                 by_id[cur["holder_id"]]))
     return findings
 
 
@@ -97,18 +167,55 @@ def by_value(con, agreement_id: str) -> list[dict]:
     by_id = {h["holder_id"]: h for h in holders}
     lots = {h["lot"] for h in holders}
     cols = ["numero_bc", "date_bc", "holder_id", "titulaire", "montant_ht", "buyer_name", "startup",
-            "source_file", "source_line", "lot"]
+            "source_file", "source_line", "lot", "bc_key", "buyer_id", "startup_id"]
     orders = [dict(zip(cols, r, strict=True)) for r in con.execute(
         f"SELECT {', '.join('o.' + c for c in cols)} FROM mart.orders_enriched o "  # noqa: S608 - constant columns
         "JOIN ref.agreements a ON a.agreement_id = o.agreement_id WHERE o.agreement_id = ? "
         "AND o.date_bc >= coalesce(a.period_start, DATE '1900-01-01') "
         "AND o.date_bc <= coalesce(a.orders_end, a.period_end, DATE '2999-12-31') "
         "ORDER BY o.date_bc, o.numero_bc", [agreement_id]).fetchall()]
-    answers = defaultdict(dict)  # numero_bc -> holder -> response (of the need that led to it)
-    for bc, holder, reponse in con.execute(
-        "SELECT numero_bc, holder_id, reponse FROM mart.solicitations "
-        "WHERE agreement_id = ? AND numero_bc IS NOT NULL", [agreement_id]).fetchall():
-        answers[bc][holder] = reponse
+    skip_days = con.execute("SELECT skip_after_working_days FROM ref.agreement_options WHERE agreement_id = ?",
+                            [agreement_id]).fetchone()
+    skip_days = skip_days[0] if skip_days else None
+    # bc_key -> holder -> (response, need date, answer date), over every row of the need
+    # that led to the order (only the granted row carries the order number)
+    answers: dict[str, dict] = defaultdict(dict)
+    for bc, holder, reponse, asked, answered in con.execute(
+        "SELECT n.bc_key, s.holder_id, s.reponse, s.date_besoin, s.date_reponse FROM mart.solicitations s "
+        "JOIN (SELECT DISTINCT numero_besoin, bc_key FROM mart.solicitations "
+        "      WHERE agreement_id = $a AND bc_key <> '') n USING (numero_besoin) "
+        "WHERE s.agreement_id = $a", {"a": agreement_id}).fetchall():
+        answers[bc][holder] = (reponse, asked, answered)
+    members = defaultdict(set)
+    for agreement, holder, member in con.execute(
+            "SELECT agreement_id, holder_id, member_id FROM ref.holder_members").fetchall():
+        members[(agreement, holder)].add(member)
+    # every earlier order of a beneficiary for a product, whatever the agreement: who did it
+    history = defaultdict(list)
+    for buyer, startup, on, agreement, holder, member in con.execute(
+            "SELECT buyer_id, startup_id, date_bc, agreement_id, holder_id, member_id FROM mart.orders_enriched "
+            "WHERE buyer_id IS NOT NULL AND startup_id IS NOT NULL").fetchall():
+        history[(buyer, startup)].append((on, agreement, holder, member))
+
+    def follows_up(o) -> bool:
+        """Droit de suite: the same holder (or one of its members) already had an order
+        from this beneficiary for this product."""
+        mine = members[(agreement_id, o["holder_id"])]
+        return any(on < o["date_bc"] and ((agreement == agreement_id and holder == o["holder_id"])
+                                          or (member is not None and member in mine))
+                   for on, agreement, holder, member in history[(o["buyer_id"], o["startup_id"])])
+
+    def waited(answer, o) -> tuple[bool, int | None]:
+        """No answer explains a skip once enough working days went by since the need."""
+        _, asked, answered = answer
+        if skip_days is None or asked is None:
+            return True, None
+        days = working_days_between(asked, answered or o["date_bc"])
+        return days >= skip_days, days
+
+    # an atypical amount not yet reviewed is kept out of totals (MONTANT_ATYPIQUE)
+    atypical = {bc for (bc,) in con.execute(
+        "SELECT numero_bc FROM mart.order_atypical WHERE agreement_id = ? AND NOT reviewed", [agreement_id]).fetchall()}
     findings = []
     for lot in sorted(x for x in lots if x is not None) or [None]:
         ranked = [h["holder_id"] for h in holders if h["lot"] == lot]
@@ -125,21 +232,27 @@ def by_value(con, agreement_id: str) -> list[dict]:
                 phase = "equilibre"
                 expected = next((ranked[i] for i in range(len(ranked) - 1)
                                  if cumul[ranked[i]] <= cumul[ranked[i + 1]]), None)
-            said = answers.get(o["numero_bc"], {})
-            explained = (
-                expected is None or actual == expected
-                or said.get(actual) == "droit_de_suite"
-                or said.get(expected) in EXPLAINING
-            )
+            said = answers.get(o["bc_key"], {})
+            extra: dict = {}
+            explained = expected is None or actual == expected
+            if not explained and said.get(actual, ("",))[0] == "droit_de_suite":
+                explained = follows_up(o)
+                extra = {} if explained else {"droit_de_suite_sans_antecedent": True}
+            elif not explained and said.get(expected, ("",))[0] in EXPLAINING:
+                explained = True
+            elif not explained and said.get(expected, ("",))[0] == "sans_reponse":
+                explained, days = waited(said[expected], o)
+                extra = {} if explained else {"saut_trop_tot": True, "jours_ouvres": days, "jours_requis": skip_days}
             if not explained:
                 evidence = {
                     "mode": "valeur", "phase": phase, "lot": lot, "date_bc": o["date_bc"],
                     "attribue_a": by_id[actual]["name"], "attendu": by_id[expected]["name"],
                     "cumuls_avant": {by_id[h]["name"]: cumul[h] for h in ranked},
-                    "ordre": [by_id[h]["name"] for h in ranked],
+                    "ordre": [by_id[h]["name"] for h in ranked], **extra,
                 }
                 findings.append(_finding(agreement_id, "commande", o["numero_bc"], o, evidence, by_id[actual]))
-            cumul[actual] += o["montant_ht"] or 0
+            if o["numero_bc"] not in atypical and (o["montant_ht"] or 0) > 0:  # credit notes are not orders
+                cumul[actual] += o["montant_ht"]
             served.add(actual)
     return findings
 

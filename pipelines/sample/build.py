@@ -87,6 +87,12 @@ ODS_2026_10 = [
     ("1400000023", D(2026, 10, 26), "Ministère de la Justice", "jafer", "Malt", 64000, 2026, 1, "Équipe produit", D(2026, 11, 2), D(2027, 4, 30)),
     ("1400000024", D(2026, 10, 28), "ADEME", "Plus fraiche ma vile", "Frontier", 76000, 2026, 1, "Développement", D(2026, 11, 9), D(2027, 3, 31)),
     ("1400000025", D(2026, 10, 30), "Ministère de l'Agriculture et de la Souveraineté alimentaire", "ma cantine", "Cober", 72000, 2026, 1, "Design", D(2026, 11, 16), D(2027, 2, 28)),
+    # catalogue v2: a product name that matches two startups, a 2021 holder name that
+    # names two 2026 holders (RAPPROCHEMENT_A_REVOIR), an execution running past the
+    # agreement's end plus 6 months (EXECUTION_APRES_FIN)
+    ("1400000026", D(2026, 10, 29), "Ministère du Travail", "1000 premiers jours", "Docaposte", 58000, 2026, 1, "Développement", D(2026, 11, 2), D(2027, 3, 31)),
+    ("1400000027", D(2026, 10, 30), "Ministère de la Justice", "JAFER", "Octo / Malt", 64000, 2026, 1, "Équipe produit", D(2026, 11, 9), D(2027, 4, 30)),
+    ("1400000028", D(2026, 10, 30), "DINUM", "Accès cible", "OCTO", 90000, 2026, 1, "Maintenance pluriannuelle", D(2026, 11, 2), D(2030, 12, 31)),
     # corrected version of an April order (amount revised): the latest version wins
     ("1400000003", D(2026, 4, 7), "Ministère de l'Intérieur", "FPEP Mailbot (anciennement Réponse +)", "Thiga", 66000, 2026, 1, "Design (BC rectificatif)", D(2026, 4, 14), D(2026, 9, 30)),
 ]

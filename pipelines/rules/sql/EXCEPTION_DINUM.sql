@@ -1,5 +1,6 @@
 -- EXCEPTION_DINUM (info): the exception body (DINUM) ordered for a product that is not a
--- listed Startup d'État: allowed for its own digital products, recorded for the record.
+-- listed Startup d'État on the order date: allowed for its own digital products, recorded
+-- for the record. Grain: order.
 SELECT
     'EXCEPTION_DINUM' AS rule, o.agreement_id, 'commande' AS subject_type, o.numero_bc AS subject,
     'info' AS severity, o.numero_bc, NULL AS numero_besoin, o.holder_id,
@@ -7,8 +8,9 @@ SELECT
     o.montant_ht AS amount_ht, o.source_file, o.source_line,
     to_json({date_bc: o.date_bc, produit: o.startup, methode: o.startup_method})::VARCHAR AS evidence
 FROM mart.orders_enriched o
-JOIN ref.agreement_rules ar ON ar.agreement_id = o.agreement_id AND ar.rule = 'EXCEPTION_DINUM'
+JOIN mart.rule_scope ar
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'EXCEPTION_DINUM'
 JOIN ref.agreements a ON a.agreement_id = o.agreement_id
 WHERE a.startups_required
-  AND (o.startup_id IS NULL OR NOT (o.startup_in_current_list OR o.startup_listed_at_date))
+  AND NOT o.startup_listed_at_date  -- v2: on the order date
   AND o.buyer_id = a.exception_buyer

@@ -9,7 +9,8 @@ SELECT
         methode_accord: o.agreement_method
     })::VARCHAR AS evidence
 FROM mart.orders_enriched o
-JOIN ref.agreement_rules ar ON ar.agreement_id = o.agreement_id AND ar.rule = 'HORS_PERIODE'
+JOIN mart.rule_scope ar
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'HORS_PERIODE'
 JOIN ref.agreements a ON a.agreement_id = o.agreement_id
 WHERE o.date_bc < a.period_start
    OR o.date_bc > coalesce(a.orders_end, a.period_end)

@@ -17,12 +17,15 @@ SELECT
         fusionne_dans_nom: m.name
     })::VARCHAR AS evidence
 FROM mart.orders_enriched o
-JOIN ref.agreement_rules ar ON ar.agreement_id = o.agreement_id AND ar.rule = 'TITULAIRE_INVALIDE'
+JOIN mart.rule_scope ar
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'TITULAIRE_INVALIDE'
 LEFT JOIN core.holder_resolution hr ON hr.raw_value = o.titulaire AND hr.agreement_id = o.agreement_id
 LEFT JOIN ref.holders h ON h.agreement_id = o.agreement_id AND h.holder_id = o.holder_id
 LEFT JOIN ref.holders m ON m.agreement_id = h.agreement_id AND m.holder_id = h.merged_into
 LEFT JOIN elsewhere ON elsewhere.raw_value = o.titulaire
 WHERE EXISTS (SELECT 1 FROM ref.holders x WHERE x.agreement_id = o.agreement_id)
+  -- an ambiguous name is RAPPROCHEMENT_A_REVOIR's, not a critique
+  AND coalesce(hr.method, 'aucun') <> 'ambigu'
   AND (o.holder_id IS NULL
        OR o.date_bc > h.valid_to
        OR o.date_bc < h.valid_from)

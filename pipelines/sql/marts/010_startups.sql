@@ -1,5 +1,5 @@
--- Startups d'État of the current snapshot, with their ministry: the incubator owner's
--- domaine_ministeriel, else the sponsors' (ministry_source says which was used).
+-- Startups d'État of the current snapshot, with their ministry: the first sponsor's
+-- domaine_ministeriel, else the incubator owner's (ministry_source says which was used).
 -- Phases of every startup Vigie has seen, from the latest snapshot that listed it (a
 -- startup removed from the list keeps the phases it last had).
 CREATE OR REPLACE VIEW mart.startup_phases AS
@@ -12,7 +12,7 @@ WITH latest AS (
     SELECT
         p.startup_id, p.phase, p.start_date, p.end_date, p.position,
         row_number() OVER (PARTITION BY p.startup_id ORDER BY p.start_date, phase_rank(p.phase), p.position) AS seq
-    FROM raw.betagouv_startup_phases p
+    FROM stg.betagouv_phase_history p  -- old phase names mapped there
     JOIN latest l ON l.startup_id = p.startup_id AND l.payload_sha256 = p.payload_sha256
     WHERE p.start_date IS NOT NULL
 )
@@ -58,13 +58,15 @@ SELECT
     owner.incubator_title,
     owner.incubator_owner,
     s.sponsors,
-    coalesce(owner.owner_ministry, sponsor.ministries[1]) AS ministry,
+    -- v2: sponsors first (the incubator's owner alone was noisy)
+    coalesce(sponsor.ministries[1], owner.owner_ministry) AS ministry,
     CASE
-        WHEN owner.owner_ministry IS NOT NULL THEN 'incubateur'
         WHEN sponsor.ministries[1] IS NOT NULL THEN 'sponsors'
+        WHEN owner.owner_ministry IS NOT NULL THEN 'incubateur'
         ELSE 'inconnu'
     END AS ministry_source,
     sponsor.ministries AS sponsor_ministries,
+    owner.owner_ministry AS incubator_ministry,
     latest.current_phase,
     latest.current_phase_since,
     latest.first_phase_start,
@@ -74,31 +76,59 @@ LEFT JOIN owner USING (startup_id)
 LEFT JOIN sponsor USING (startup_id)
 LEFT JOIN latest USING (startup_id);
 
--- When each startup was on the list: the site repository's history before Vigie's own
--- snapshots, then the snapshots. A startup missing from the current snapshot left the
--- list on the date of the first snapshot that no longer had it.
+-- When each startup was on beta.gouv.fr/startups. Grain: one listing interval
+-- (listed_to exclusive, NULL while listed). Before Vigie's first snapshot: the site's
+-- main-line history (ref.startup_listing_intervals, several intervals per startup); from
+-- it on, Vigie's own snapshots win: a snapshot lists what it holds until the next one.
+-- Disagreements between the two are in mart.startup_listing_review, not resolved here.
 CREATE OR REPLACE VIEW mart.startup_listing AS
-WITH seen AS (
-    SELECT s.startup_id, min(sn.data_as_of) AS first_seen, max(sn.data_as_of) AS last_seen
-    FROM raw.betagouv_startups s
-    JOIN raw.betagouv_snapshots sn ON sn.startups_sha256 = s.payload_sha256
-    GROUP BY s.startup_id
-), removed AS (
-    SELECT seen.startup_id,
-           (SELECT min(sn.data_as_of) FROM raw.betagouv_snapshots sn WHERE sn.data_as_of > seen.last_seen)::DATE
-               AS removed_on
-    FROM seen
-    WHERE seen.startup_id NOT IN (SELECT startup_id FROM stg.betagouv_startups)
+WITH snaps AS (
+    SELECT data_as_of::DATE AS snap_date, startups_sha256,
+           lead(data_as_of::DATE) OVER (ORDER BY data_as_of, fetched_at) AS next_date
+    FROM raw.betagouv_snapshots
+    -- several snapshots of one day: the last one speaks for the day
+    QUALIFY row_number() OVER (PARTITION BY data_as_of::DATE ORDER BY fetched_at DESC) = 1
+), first_snap AS (
+    SELECT min(snap_date) AS d FROM snaps
 ), hist AS (
-    SELECT h.startup_id, h.first_added AS listed_from, coalesce(h.deleted, r.removed_on) AS listed_to,
+    SELECT h.startup_id, h.listed_from,
+           CASE WHEN f.d IS NULL THEN h.listed_to
+                WHEN h.listed_to IS NULL OR h.listed_to > f.d THEN f.d
+                ELSE h.listed_to END AS listed_to,
            'historique' AS basis
-    FROM ref.startup_listing_history h
-    LEFT JOIN removed r USING (startup_id)
-    WHERE h.first_added IS NOT NULL
+    FROM ref.startup_listing_intervals h, first_snap f
+    WHERE f.d IS NULL OR h.listed_from < f.d
+), snap AS (
+    SELECT DISTINCT s.startup_id, sn.snap_date AS listed_from, sn.next_date AS listed_to, 'instantane' AS basis
+    FROM snaps sn
+    JOIN raw.betagouv_startups s ON s.payload_sha256 = sn.startups_sha256
 )
 SELECT * FROM hist
 UNION ALL
-SELECT seen.startup_id, seen.first_seen::DATE, r.removed_on, 'instantane'
-FROM seen
-LEFT JOIN removed r USING (startup_id)
-WHERE seen.startup_id NOT IN (SELECT startup_id FROM hist);
+SELECT * FROM snap;
+
+-- Where a snapshot of Vigie and the site's history disagree on a date the history
+-- covers (grain: startup, snapshot date): shown for review, never silently resolved.
+CREATE OR REPLACE VIEW mart.startup_listing_review AS
+WITH snaps AS (
+    SELECT DISTINCT data_as_of::DATE AS snap_date, startups_sha256 FROM raw.betagouv_snapshots
+), history_end AS (
+    SELECT greatest(max(listed_from), max(listed_to)) AS d FROM ref.startup_listing_intervals
+), in_snapshot AS (
+    SELECT sn.snap_date, s.startup_id FROM snaps sn JOIN raw.betagouv_startups s ON s.payload_sha256 = sn.startups_sha256
+), in_history AS (
+    SELECT sn.snap_date, h.startup_id
+    FROM snaps sn JOIN ref.startup_listing_intervals h
+      ON h.listed_from <= sn.snap_date AND (h.listed_to IS NULL OR h.listed_to > sn.snap_date)
+)
+SELECT
+    coalesce(s.startup_id, h.startup_id) AS startup_id,
+    coalesce(s.snap_date, h.snap_date) AS snap_date,
+    s.startup_id IS NOT NULL AS in_snapshot,
+    h.startup_id IS NOT NULL AS in_history,
+    CASE WHEN s.startup_id IS NULL THEN 'listée selon l''historique du site, absente de l''instantané de Vigie'
+         ELSE 'présente dans l''instantané de Vigie, non listée selon l''historique du site' END AS reason
+FROM in_snapshot s
+FULL OUTER JOIN in_history h ON h.snap_date = s.snap_date AND h.startup_id = s.startup_id
+WHERE (s.startup_id IS NULL OR h.startup_id IS NULL)
+  AND coalesce(s.snap_date, h.snap_date) <= (SELECT d FROM history_end);

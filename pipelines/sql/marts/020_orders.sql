@@ -1,37 +1,82 @@
 -- Orders: versions, the current version of each, its agreement (declared or inferred),
 -- and every entity resolved. The rules, the report and the notebooks read these.
 
+-- Order numbers meet across files ignoring leading zeros, spaces and case
+-- (spec/ORDER_EXPORTS.md): '0001400000001 ' and '1400000001' are one order.
+CREATE OR REPLACE MACRO bc_key(s) AS
+    lower(regexp_replace(regexp_replace(coalesce(s, ''), '\s+', '', 'g'), '^0+', ''));
+
+-- A cell of the row as written, found by its header (case, accents, punctuation
+-- ignored): for optional columns the importer keeps only in `cells` (commentaire,
+-- correctif).
+CREATE OR REPLACE MACRO cell_by_header(row_cells, headers) AS (
+    SELECT string_agg(row_cells::JSON ->> header_text, ' ')
+    FROM (SELECT unnest(json_keys(row_cells::JSON)) AS header_text)
+    WHERE list_contains(headers, norm_key(header_text))
+);
+
 -- Every version of every order. A corrected export (same N° BC, other values) adds a
 -- version; the one read last wins; earlier ones stay here as history.
 CREATE OR REPLACE VIEW mart.order_versions AS
 WITH positioned AS (
-    SELECT *, seq::BIGINT * 10000000 + line AS pos FROM stg.commandes
+    SELECT *, bc_key(numero_bc) AS bc, seq::BIGINT * 10000000 + line AS pos FROM stg.commandes
 ), per_hash AS (
-    SELECT numero_bc, values_hash, min(pos) AS first_pos, count(*) AS occurrences
-    FROM positioned GROUP BY numero_bc, values_hash
+    SELECT bc, values_hash, min(pos) AS first_pos, count(*) AS occurrences
+    FROM positioned GROUP BY bc, values_hash
 ), latest AS (
-    SELECT numero_bc, arg_max(values_hash, pos) AS current_hash FROM positioned GROUP BY numero_bc
+    SELECT bc, arg_max(values_hash, pos) AS current_hash FROM positioned GROUP BY bc
 )
 SELECT
     p.numero_bc,
-    row_number() OVER (PARTITION BY p.numero_bc ORDER BY h.first_pos) AS version,
-    count(*) OVER (PARTITION BY p.numero_bc) AS versions,
+    p.bc AS bc_key,
+    row_number() OVER (PARTITION BY p.bc ORDER BY h.first_pos) AS version,
+    count(*) OVER (PARTITION BY p.bc) AS versions,
     h.values_hash = l.current_hash AS is_current,
     h.occurrences,
     p.date_bc, p.acheteur, p.startup, p.titulaire, p.montant_ht, p.montant_ttc, p.accord_cadre, p.lot,
     p.objet, p.values_hash, p.source_file, p.line AS source_line, p.loaded_at
 FROM per_hash h
-JOIN latest l USING (numero_bc)
-JOIN positioned p ON p.numero_bc = h.numero_bc AND p.pos = h.first_pos;
+JOIN latest l USING (bc)
+JOIN positioned p ON p.bc = h.bc AND p.pos = h.first_pos;
 
+-- The current version of each order (grain: bc_key): the one read last. Counted once,
+-- whatever the number of files that carry it.
 CREATE OR REPLACE VIEW mart.orders AS
-WITH counted AS (
-    SELECT numero_bc, count(DISTINCT values_hash) AS versions FROM stg.commandes GROUP BY numero_bc
+WITH keyed AS (
+    SELECT c.*, bc_key(c.numero_bc) AS bc_key FROM stg.commandes c
+), counted AS (
+    SELECT bc_key, count(DISTINCT values_hash) AS versions FROM keyed GROUP BY bc_key
 )
-SELECT c.*, counted.versions
-FROM stg.commandes c
-JOIN counted USING (numero_bc)
-QUALIFY row_number() OVER (PARTITION BY c.numero_bc ORDER BY c.seq DESC, c.line DESC) = 1;
+SELECT ko.*, counted.versions,
+       cell_by_header(ko.cells, ['commentaire', 'commentaires', 'observations', 'observation', 'remarque', 'remarques'])
+           AS commentaire,
+       coalesce(lower(trim(cell_by_header(ko.cells, ['bccorrectif', 'correctif', 'avoir'])))
+           IN ('oui', 'o', 'yes', 'y', 'x', '1', 'vrai', 'true'), false) AS correctif
+FROM keyed ko
+JOIN counted USING (bc_key)
+QUALIFY row_number() OVER (PARTITION BY ko.bc_key ORDER BY ko.seq DESC, ko.line DESC) = 1;
+
+-- One order number, different values, in files read by the same run (grain: bc_key):
+-- a conflict, flagged for review (RAPPROCHEMENT_A_REVOIR); only the current version is
+-- summed. A version read by a later run is a correction, not a conflict.
+CREATE OR REPLACE VIEW mart.order_conflicts AS
+WITH v AS (
+    SELECT bc_key(c.numero_bc) AS bc_key, c.numero_bc, c.source_file, c.line, f.run_id,
+           md5(concat_ws('|', c.date_bc, norm_key(c.acheteur), norm_key(c.startup), norm_key(c.titulaire),
+                         c.montant_ht, c.montant_ttc, c.lot, c.accord_cadre)) AS facts,
+           c.montant_ht, c.date_bc
+    FROM stg.commandes c
+    JOIN stg.inbox_files f ON f.path = c.source_file AND f.seq = c.seq
+)
+SELECT
+    bc_key,
+    run_id,
+    list(DISTINCT numero_bc ORDER BY numero_bc) AS numeros,
+    list({fichier: source_file, ligne: line, montant_ht: montant_ht, date_bc: date_bc}
+         ORDER BY source_file, line) AS versions
+FROM v
+GROUP BY bc_key, run_id
+HAVING count(DISTINCT facts) > 1 AND count(DISTINCT source_file) > 1;
 
 -- Current declarations and solicitations (a corrected file's row replaces the earlier one).
 CREATE OR REPLACE VIEW mart.declarations AS
@@ -50,7 +95,7 @@ QUALIFY row_number() OVER (PARTITION BY b.numero_besoin, b.rang ORDER BY b.seq D
 
 -- Every current inbox row, under one key, for what all kinds share.
 CREATE OR REPLACE VIEW mart.inbox_rows AS
-SELECT 'commandes' AS kind, numero_bc AS row_key, date_bc AS row_date, titulaire, accord_cadre FROM mart.orders
+SELECT 'commandes' AS kind, bc_key AS row_key, date_bc AS row_date, titulaire, accord_cadre FROM mart.orders
 UNION ALL
 SELECT 'declarations', numero_bc || '|' || titulaire_key, date_bc, titulaire, accord_cadre FROM mart.declarations
 UNION ALL
@@ -134,11 +179,14 @@ SELECT
     s.ministry AS startup_ministry,
     s.incubator_id,
     s.startup_id IS NOT NULL AS startup_in_current_list,
+    -- v2: listed on the order date (today's list excuses nothing); see mart.startup_listing
     EXISTS (
         SELECT 1 FROM mart.startup_listing l
         WHERE l.startup_id = sr.startup_id AND l.listed_from <= o.date_bc
           AND (l.listed_to IS NULL OR l.listed_to > o.date_bc)
     ) AS startup_listed_at_date,
+    (SELECT min(l.listed_from) FROM mart.startup_listing l
+     WHERE l.startup_id = sr.startup_id AND l.listed_from > o.date_bc) AS startup_listed_next,
     ph.phase AS phase_at_date,
     o.titulaire,
     hr.holder_id,
@@ -151,12 +199,15 @@ SELECT
     o.objet,
     o.date_debut,
     o.date_fin,
+    o.commentaire,
+    o.correctif,
+    o.bc_key,
     o.versions,
     o.source_file,
     o.line AS source_line,
     o.loaded_at
 FROM mart.orders o
-LEFT JOIN mart.row_agreement oa ON oa.kind = 'commandes' AND oa.row_key = o.numero_bc
+LEFT JOIN mart.row_agreement oa ON oa.kind = 'commandes' AND oa.row_key = o.bc_key
 LEFT JOIN ref.agreements a ON a.agreement_id = oa.agreement_id
 LEFT JOIN mart.agreement_default_lot dl ON dl.agreement_id = oa.agreement_id
 LEFT JOIN core.startup_resolution sr ON sr.raw_value = o.startup
@@ -170,6 +221,8 @@ LEFT JOIN ref.holders h ON h.agreement_id = hr.agreement_id AND h.holder_id = hr
 CREATE TABLE IF NOT EXISTS mart.orders_enriched AS SELECT * FROM mart.orders_enriched_live WITH NO DATA;
 
 -- Whether each (agreement, lot, buyer) of the orders is a beneficiary, and why not.
+-- v2: a body a wider entry covers counts as named (`covers`: the Prime Minister's
+-- perimeter); a lot whose beneficiaries are not published cannot be judged (`published`).
 CREATE OR REPLACE VIEW mart.buyer_eligibility AS
 WITH pairs AS (
     SELECT DISTINCT agreement_id, lot, acheteur, buyer_id, buyer_name, buyer_kind, buyer_ministry
@@ -182,7 +235,13 @@ WITH pairs AS (
             SELECT 1 FROM ref.beneficiaries b
             WHERE b.agreement_id = p.agreement_id AND (b.lot IS NULL OR p.lot IS NULL OR b.lot = p.lot)
               AND b.scope = 'organisme' AND b.body_id = p.buyer_id
+        ) OR EXISTS (
+            SELECT 1 FROM ref.beneficiary_covers c
+            WHERE c.agreement_id = p.agreement_id AND (c.lot IS NULL OR p.lot IS NULL OR c.lot = p.lot)
+              AND c.body_id = p.buyer_id
         ) AS named,
+        coalesce((SELECT lo.beneficiaries_published FROM ref.lot_options lo
+                  WHERE lo.agreement_id = p.agreement_id AND lo.lot = p.lot), true) AS published,
         (
             SELECT min(e.reason) FROM ref.beneficiary_exclusions e
             WHERE e.agreement_id = p.agreement_id
@@ -200,8 +259,9 @@ WITH pairs AS (
 )
 SELECT
     *,
-    NOT has_list OR named OR (exclusion IS NULL AND by_ministry) AS is_beneficiary,
+    NOT has_list OR NOT published OR named OR (exclusion IS NULL AND by_ministry) AS is_beneficiary,
     CASE
+        WHEN NOT published THEN 'liste des bénéficiaires du lot non publiée : non évaluable'
         WHEN NOT has_list OR named OR (exclusion IS NULL AND by_ministry) THEN NULL
         WHEN buyer_id IS NULL THEN 'organisme inconnu de Vigie'
         WHEN exclusion IS NOT NULL THEN exclusion

@@ -5,6 +5,7 @@
 CREATE OR REPLACE VIEW mart.declaration_holders AS
 SELECT
     d.numero_bc,
+    bc_key(d.numero_bc) AS bc_key,
     d.date_bc,
     d.date_information_dinum,
     year(d.date_bc) * 10 + CASE WHEN month(d.date_bc) <= 6 THEN 1 ELSE 2 END AS half_year,
@@ -44,6 +45,7 @@ SELECT
     b.date_reponse,
     nullif(trim(b.motif), '') AS motif,
     b.numero_bc,
+    bc_key(b.numero_bc) AS bc_key,
     b.montant_estime_ht,
     b.versions,
     b.source_file,

@@ -136,3 +136,46 @@ CREATE TABLE IF NOT EXISTS ref.startup_listing_history (
     deleted      DATE,
     present_at_snapshot BOOLEAN
 );
+
+-- Catalogue v2: options of each agreement, defaults filled by the loader
+-- (pipelines/agreements/__init__.py, OPTION_DEFAULTS). One row per agreement.
+CREATE TABLE IF NOT EXISTS ref.agreement_options (
+    agreement_id               VARCHAR PRIMARY KEY,
+    listing_grace_days         INTEGER,          -- HORS_STARTUP: listed this soon after → alerte
+    execution_after_end_months INTEGER,          -- EXECUTION_APRES_FIN (NULL: not checked)
+    montant_atypique_ht        DECIMAL(18, 2),   -- MONTANT_ATYPIQUE: absolute ceiling
+    atypical_median_factor     DOUBLE,           -- MONTANT_ATYPIQUE: × the agreement's median HT
+    atypical_markers           VARCHAR[],        -- MONTANT_ATYPIQUE: words of a doubtful amount
+    skip_after_working_days    INTEGER,          -- TOURNIQUET valeur: a silent holder may be skipped after
+    dinum_information_due_day  INTEGER,          -- NON_DECLARE_DINUM: day of Jan/Jul a half-year is due
+    exception_incubators       VARCHAR[],        -- the exception body's own products (their incubators)
+    flag_before_first_phase    BOOLEAN,          -- PHASE_NON_ELIGIBLE: an order before the first phase
+    refusal_placeholders       VARCHAR[]         -- REFUS_NON_JUSTIFIE: texts that justify nothing
+);
+
+-- One row per lot: what the lot excludes or does not publish. Grain: agreement, lot.
+CREATE TABLE IF NOT EXISTS ref.lot_options (
+    agreement_id            VARCHAR NOT NULL,
+    lot                     INTEGER NOT NULL,
+    excluded_incubators     VARCHAR[],           -- HORS_PERIMETRE_LOT (« hors OPI »)
+    rules_off               VARCHAR[],           -- agreement rules not evaluated on this lot
+    beneficiaries_published BOOLEAN              -- false: ACHETEUR_NON_BENEFICIAIRE « non évaluable »
+);
+
+-- Bodies a wider beneficiary entry covers (« services et entités relevant du périmètre
+-- budgétaire des services du Premier ministre »: ANSSI, SGDSN, SGG, DILA…).
+CREATE TABLE IF NOT EXISTS ref.beneficiary_covers (
+    agreement_id VARCHAR NOT NULL,
+    lot          INTEGER,
+    label        VARCHAR NOT NULL,
+    body_id      VARCHAR NOT NULL
+);
+
+-- When each startup was published on beta.gouv.fr/startups, from the site's main-line
+-- history (pipelines/reference/startup_listing_intervals.csv). Grain: one listing
+-- interval; listed_to is exclusive, NULL when still listed.
+CREATE TABLE IF NOT EXISTS ref.startup_listing_intervals (
+    startup_id   VARCHAR NOT NULL,
+    listed_from  DATE NOT NULL,
+    listed_to    DATE
+);

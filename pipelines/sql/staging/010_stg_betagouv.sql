@@ -22,14 +22,32 @@ SELECT
 FROM raw.betagouv_startups s
 JOIN stg.betagouv_current c ON s.payload_sha256 = c.startups_sha256;
 
+-- Phase names beta.gouv.fr used until 2026-05-11, mapped to today's (RULES.md v2):
+-- never rejected, the name as published kept in phase_original.
+CREATE OR REPLACE MACRO phase_v2(p) AS
+    CASE p WHEN 'alumni' THEN 'abandon' WHEN 'success' THEN 'opere' WHEN 'transfer' THEN 'transfere' ELSE p END;
+
+-- Every phase of every snapshot, names mapped (grain: payload, startup, position).
+CREATE OR REPLACE VIEW stg.betagouv_phase_history AS
+SELECT
+    p.payload_sha256,
+    p.startup_id,
+    p.position,
+    phase_v2(p.phase) AS phase,
+    p.phase AS phase_original,
+    p.start_date,
+    p.end_date
+FROM raw.betagouv_startup_phases p;
+
 CREATE OR REPLACE VIEW stg.betagouv_phases AS
 SELECT
     p.startup_id,
     p.position,
     p.phase,
     p.start_date,
-    p.end_date
-FROM raw.betagouv_startup_phases p
+    p.end_date,
+    p.phase_original
+FROM stg.betagouv_phase_history p
 JOIN stg.betagouv_current c ON p.payload_sha256 = c.startups_sha256;
 
 CREATE OR REPLACE VIEW stg.betagouv_organisations AS
