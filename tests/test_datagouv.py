@@ -14,7 +14,7 @@ def ingest(cli):
 def test_datasets_and_decp_filtered_to_the_agreements(workspace, datagouv, cli):
     code, out, err = ingest(cli)
     assert code == 0, err
-    assert "3 jeu(x) de données" in out and "DECP : 3 contrat(s) retenu(s)" in out
+    assert "3 jeu(x) de données" in out and "DECP (« decp.parquet ») : 205 ligne(s) lue(s), 3 contrat(s) retenu(s)" in out
     con = connect(workspace / "data" / "vigie.duckdb")
     ids = dict(con.execute("SELECT config_key, dataset_id FROM raw.datagouv_datasets").fetchall())
     assert ids == {"acim-2021": "61a0000000000000000002021", "acim-2026": "67b0000000000000000002026", "decp": DECP_ID}
@@ -27,9 +27,13 @@ def test_datasets_and_decp_filtered_to_the_agreements(workspace, datagouv, cli):
     # every published column is there, typed
     columns = {r[0] for r in con.execute("DESCRIBE raw.decp_contracts").fetchall()}
     assert {"uid", "idAccordCadre", "titulaire_typeIdentifiant", "donneesActuelles", "sourceFile"} <= columns
-    tied = con.execute("SELECT uid, agreement_id, lot FROM mart.decp_contracts WHERE agreement_id IS NOT NULL "
-                       "ORDER BY uid").fetchall()
-    assert tied == [("11000000000011MS01", "acim-2026", 2), ("11000000000011MS02", "acim-2026", 2)]
+    tied = con.execute("SELECT uid, agreement_id, lot, match_method FROM mart.decp_contracts "
+                       "WHERE agreement_id IS NOT NULL ORDER BY uid").fetchall()
+    # DINUM ordering from OCTO in 2025 with no idAccordCadre: attributed by name, to review
+    assert tied == [("11000000000011MS01", "acim-2026", 2, "id_accord_cadre"),
+                    ("11000000000011MS02", "acim-2026", 2, "id_accord_cadre"),
+                    ("12000000000012AC01", "acim-2021", None, "nom")]
+    assert con.execute("SELECT uid, method FROM stg.decp_review").fetchall() == [("12000000000012AC01", "nom")]
     lot2 = con.execute("SELECT consumed_ht, decp_contracts FROM mart.lot_consumption "
                        "WHERE agreement_id = 'acim-2026' AND lot = 2").fetchone()
     assert (float(lot2[0]), lot2[1]) == (470000.0, 2)
