@@ -52,6 +52,9 @@ WITH d AS (
            CASE WHEN s.body_id LIKE 'ministere:%' THEN 'ministere' ELSE b.kind END AS kind
     FROM ref.body_spellings s LEFT JOIN ref.bodies b USING (body_id)
     WHERE length(s.spelling_key) >= 3
+      -- a ministry's one-word short name (« Culture », « Intérieur ») would take
+      -- « CULTURE ET LOISIRS DE … » for the ministry: only its full names here
+      AND NOT (s.body_id LIKE 'ministere:%' AND NOT contains(name_tokens(s.spelling), ' '))
 ), buyer AS (
     -- by SIREN, else the longest spelling that begins the name (the most specific body)
     SELECT decp_row, body_id, ministry, kind FROM (
@@ -86,14 +89,16 @@ WITH d AS (
                  OR (x.scope = 'tous_ministeres' AND b.kind IN ('ministere', 'service')
                      AND b.ministry NOT IN ('spm', 'autres'))))
 )
-SELECT decp_row, agreement_id, holder_id, buyer_id, method
+SELECT decp_row, agreement_id, holder_id, buyer_id, method,
+       -- agreements this row could belong to by the same method: more than one, to review
+       count(DISTINCT agreement_id) OVER (PARTITION BY decp_row, priority) AS candidates
 FROM (SELECT * FROM by_code UNION ALL SELECT * FROM by_name)
 QUALIFY row_number() OVER (PARTITION BY decp_row ORDER BY priority, agreement_id, holder_id) = 1;
 
 -- Every DECP contract attributed to an agreement by name, not by its idAccordCadre: to be
 -- reviewed by an analyst. Grain: one row of raw.decp_contracts.
 CREATE OR REPLACE VIEW stg.decp_review AS
-SELECT d."uid" AS uid, m.agreement_id, a.short_title AS agreement_title, m.method,
+SELECT d."uid" AS uid, m.agreement_id, a.short_title AS agreement_title, m.method, m.candidates,
        d."dateNotification" AS date_notification, d."acheteur_nom" AS acheteur_nom, m.buyer_id,
        d."titulaire_nom" AS titulaire_nom, m.holder_id, d."montant" AS montant, d."objet" AS objet
 FROM stg.decp_agreement_matches m
