@@ -427,6 +427,11 @@ def parse_payload(
         raise InvalidPayload(
             f"{endpoint}.json : structure imbriquée trop profondément"
         ) from None
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        # A shape the checks above did not foresee: still a French refusal, never a crash.
+        raise InvalidPayload(
+            f"{endpoint}.json : un champ n'a pas la forme attendue ({exc.__class__.__name__})"
+        ) from None
 
 
 # ------------------------------------------------------------------ fetch (I/O)

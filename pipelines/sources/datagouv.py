@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from pipelines import warehouse
@@ -350,8 +350,8 @@ def load_decp(con, path: Path, fmt: str, filters: dict, resource: dict, latest=N
     con.execute("DELETE FROM raw.decp_contracts")
     params = {"path": str(path), "resource": resource["resource_id"], "checksum": resource.get("checksum_value"),
               **decp_params(filters)}
-    if "$latest" in columns:
-        params["latest"] = latest
+    if "$latest" in columns:  # callers without a clock (benchmarks) flag no future date
+        params["latest"] = latest or date(9999, 12, 31)
     con.execute(
         f"""INSERT INTO raw.decp_contracts
             SELECT {columns}, $resource AS vigie_resource_id, $checksum AS vigie_checksum,
