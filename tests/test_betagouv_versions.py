@@ -125,3 +125,12 @@ def test_impossible_date_depends_on_today():
     _, kept, _, put_aside = betagouv.parse_startups(doc, date(2023, 1, 31))
     assert [p["phase"] for p in kept] == ["investigation"]  # 2024 is today + 1: possible
     assert [p["field"] for p in put_aside] == ["phases[1].start"]
+
+
+def test_the_typo_date_no_longer_blocks_validation(v25_server, cli, workspace):
+    cli("ingest", "--source", "betagouv")
+    code, out, err = cli("validate")
+    text = out + err
+    # old phase names (alumni…) are the rules' mapping (RULES.md v2), not this test's concern
+    assert "2120" not in text
+    assert "Une phase commence entre 2010 et 2035" not in text
