@@ -101,3 +101,11 @@ def test_a_spelling_matches_whole_words_only_in_the_match_itself(labelled, cli, 
                           ('W2', 'MINISTERE DE L''INTERIEURE', 'OCTO TECHNOLOGY', DATE '2023-02-01'),
                           ('W3', 'MINISTERE DE L''INTERIEUR', 'MALT', DATE '2023-02-01')""")
     assert {u: a for u, (a, _) in _predicted(con).items() if u.startswith("W")} == {"W3": "acim-2021"}
+
+
+def test_a_match_by_name_counts_in_no_lot_until_reviewed(labelled, cli, workspace):
+    cli("ingest", "--source", "datagouv")
+    con = connect(workspace / "data" / "vigie.duckdb")
+    rows = dict((u, (a, m, lot)) for u, a, m, lot in con.execute(
+        "SELECT uid, agreement_id, match_method, lot FROM mart.decp_contracts WHERE uid IN ('L11', 'L29')").fetchall())
+    assert rows == {"L11": ("acim-2026", "id_accord_cadre", 2), "L29": ("acim-2026", "nom", None)}

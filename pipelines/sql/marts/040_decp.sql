@@ -11,6 +11,10 @@ WITH matched AS (
 )
 SELECT
     m.*,
-    (SELECT min(l.lot) FROM ref.agreement_lots l
-     WHERE l.agreement_id = m.agreement_id AND l.execution = 'marches_subsequents') AS lot
+    -- a lot (and so a lot's consumption, PLAFOND) only for a contract its idAccordCadre
+    -- ties to the agreement: a match by name waits in stg.decp_review
+    CASE WHEN m.match_method = 'id_accord_cadre' THEN
+        (SELECT min(l.lot) FROM ref.agreement_lots l
+         WHERE l.agreement_id = m.agreement_id AND l.execution = 'marches_subsequents')
+    END AS lot
 FROM matched m;
