@@ -259,8 +259,14 @@ MOJIBAKE = "Ã[\u0080-\u00bf]|â€"
 EARLIEST_DATE = "2000-01-01"  # DECP exist since 2018; a contract of year 218 is a typo
 
 
+def column_types(con, path: Path, fmt: str) -> dict[str, str]:
+    """column -> type, as DuckDB reads the file."""
+    return {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {_reader(fmt)}",  # noqa: S608 - reader is a constant
+                                            {"path": str(path)}).fetchall()}
+
+
 def present_columns(con, path: Path, fmt: str) -> set[str]:
-    return {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_reader(fmt)}", {"path": str(path)}).fetchall()}  # noqa: S608 - reader is a constant
+    return set(column_types(con, path, fmt))
 
 
 def missing_columns(con, path: Path, fmt: str) -> list[str] | None:
@@ -272,56 +278,66 @@ def missing_columns(con, path: Path, fmt: str) -> list[str] | None:
     return sorted(set(NEEDED) - present)
 
 
-def _cast(name: str, sql_type: str) -> str:
-    if name in DATE_COLUMNS:
-        return f'decp_date("{name}")'
+def _cast(name: str, sql_type: str, source_type: str = "VARCHAR") -> str:
+    if name in DATE_COLUMNS and source_type not in SAFE_SOURCES["DATE"]:
+        return f'decp_date("{name}")'  # text: the forms real files carry
     return f'TRY_CAST("{name}" AS {sql_type})'
 
 
-def _value(name: str, sql_type: str) -> str:
+def _value(name: str, sql_type: str, source_type: str) -> str:
     """The loaded value: cast; an impossible date (before 2000, after next year) is NULL."""
+    cast = _cast(name, sql_type, source_type)
     if name in DATE_COLUMNS:
-        return (f'CASE WHEN {_cast(name, sql_type)} BETWEEN DATE \'{EARLIEST_DATE}\' AND $latest '
-                f'THEN {_cast(name, sql_type)} END')
-    return _cast(name, sql_type)
+        return f"CASE WHEN {cast} BETWEEN DATE '{EARLIEST_DATE}' AND $latest THEN {cast} END"
+    return cast
 
 
 def select_list(con, path: Path, fmt: str) -> str:
     """The published columns, cast to the schema's types; absent ones are NULL."""
-    present = present_columns(con, path, fmt)
+    types = column_types(con, path, fmt)
     parts = []
     for name, sql_type in decp_columns():
-        if name in present:
-            parts.append(f'{_value(name, sql_type)} AS "{name}"')
+        if name in types:
+            parts.append(f'{_value(name, sql_type, types[name])} AS "{name}"')
         else:
             parts.append(f'CAST(NULL AS {sql_type}) AS "{name}"')
     return ", ".join(parts)
 
 
-def quality_checks(present: set[str]) -> list[tuple[str, str, str, str]]:
-    """(column, problem, condition, example) for every check that applies to the file:
-    values that do not cast (they would become NULL), impossible dates, mojibake."""
+SAFE_SOURCES = {  # source types that always convert to the column's type: nothing to count
+    "DOUBLE": {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"},
+    "BIGINT": {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UINTEGER"},
+    "DATE": {"DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE"},
+    "BOOLEAN": {"BOOLEAN"},
+}
+
+
+def quality_checks(types: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    """(column, problem, condition, example) for every check that applies to the file
+    (`types`: column -> type as DuckDB reads it): values that do not cast (they would
+    become NULL), impossible dates, mojibake. A typed parquet column needs no cast check."""
     checks = []
     for name, sql_type in decp_columns():
-        if name not in present:
+        if name not in types:
             continue
         raw = f'"{name}"'
-        given = f"({raw} IS NOT NULL AND trim(CAST({raw} AS VARCHAR)) <> '')"
-        if sql_type != "VARCHAR":
-            checks.append((name, "conversion", f"{given} AND {_cast(name, sql_type)} IS NULL", raw))
+        text = raw if types[name] == "VARCHAR" else f"CAST({raw} AS VARCHAR)"
+        if sql_type != "VARCHAR" and types[name] not in SAFE_SOURCES.get(sql_type, set()):
+            given = f"({raw} IS NOT NULL AND trim({text}) <> '')"
+            checks.append((name, "conversion", f"{given} AND {_cast(name, sql_type, types[name])} IS NULL", raw))
         if name in DATE_COLUMNS:
-            cast = _cast(name, sql_type)
+            cast = _cast(name, sql_type, types[name])
             checks.append((name, "date_impossible",
                            f"{cast} IS NOT NULL AND NOT ({cast} BETWEEN DATE '{EARLIEST_DATE}' AND $latest)", raw))
         if name in MOJIBAKE_COLUMNS:
-            checks.append((name, "mojibake", f"regexp_matches(CAST({raw} AS VARCHAR), $mojibake)", raw))
+            checks.append((name, "mojibake", f"regexp_matches({text}, $mojibake)", raw))
     return checks
 
 
 def measure_quality(con, path: Path, fmt: str, latest) -> tuple[int, list[dict]]:
     """One scan of the whole file: rows read and, per column and problem, how many values
     and one example. -> (rows_read, [{column, problem, values, example}])."""
-    checks = quality_checks(present_columns(con, path, fmt))
+    checks = quality_checks(column_types(con, path, fmt))
     parts = ["count(*)"]
     for _name, _problem, condition, raw in checks:
         parts.append(f"count(*) FILTER (WHERE {condition})")
