@@ -134,3 +134,19 @@ def test_the_typo_date_no_longer_blocks_validation(v25_server, cli, workspace):
     # old phase names (alumni…) are the rules' mapping (RULES.md v2), not this test's concern
     assert "2120" not in text
     assert "Une phase commence entre 2010 et 2035" not in text
+
+
+def test_the_version_is_read_from_the_payload_not_the_url(workspace, cli, monkeypatch):
+    server = LoopbackServer()
+    for name in ("startups", "incubators"):  # a v2.5 payload behind a v2.7 address
+        server.routes[f"/api/v2.7/{name}.json"] = Route((V25 / f"{name}.json").read_bytes())
+    server.start()
+    try:
+        monkeypatch.setenv("VIGIE_BETAGOUV_API", server.url + "/api/v2.7")
+        monkeypatch.setenv("VIGIE_NOW", "2023-01-31T09:00:00+01:00")
+        code, out, err = cli("ingest", "--source", "betagouv")
+        assert code == 0, err
+        assert "organisations.json absent (API v2.5)" in out
+        assert not server.requests_to("/api/v2.7/organisations.json")
+    finally:
+        server.stop()
