@@ -59,6 +59,7 @@ def test_checksum_mismatch_is_refused_and_the_previous_file_kept(workspace, data
     code, out, err = ingest(cli)
     assert code == 1
     assert "empreinte sha1 différente" in err and "fichier précédent est conservé" in err
+    assert "Ressource DECP « decp.parquet »" in err  # named by its title
     assert local.read_bytes() == original
     assert not local.with_name(local.name + ".part").exists()
     con = connect(workspace / "data" / "vigie.duckdb")

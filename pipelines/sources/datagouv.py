@@ -511,7 +511,10 @@ def choose_decp(client: HttpClient, con, resources: list[dict], conf: dict, fold
                           f"(ressources publiées : {listed}).")
     refused = []
     for resource in candidates[:4]:
-        path, downloaded = download(client, resource, folder)
+        try:
+            path, downloaded = download(client, resource, folder)
+        except SourceError as exc:  # name the resource by its title, not only its address
+            raise SourceError(f"Ressource DECP {resource_name(resource)} : {exc.message}") from None
         missing = missing_columns(con, path, resource["format"])
         if missing == []:
             return resource, path, downloaded
