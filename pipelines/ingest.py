@@ -71,7 +71,7 @@ def ingest_betagouv(job: Job) -> StepOutcome:
 
             client = HttpClient(settings)
             try:
-                payloads = betagouv.fetch(client, base, cache, stored_body)
+                payloads = betagouv.fetch(client, base, cache, stored_body, now.date())
             finally:
                 client.close()
             snapshot = betagouv.Snapshot(payloads, now, now, "http", base)
@@ -112,7 +112,7 @@ def ingest_betagouv(job: Job) -> StepOutcome:
         msg = (
             f"beta.gouv.fr : nouvel instantané ({counts['startups']} startups, "
             f"{counts['organisations']} organisations, {counts['incubateurs']} incubateurs)."
-        ) + (f" {replay}" if replay else "")
+        ) + betagouv.snapshot_notes(snapshot) + (f" {replay}" if replay else "")
         return StepOutcome("ok", msg, counts, True)
     return StepOutcome(
         "inchange", f"beta.gouv.fr : inchangé ({counts['startups']} startups).", counts

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pipelines import fr
 from pipelines.rules.staleness import stale_sources
+from pipelines.sources import datagouv
 
 
 def collect(con, settings) -> dict:
@@ -49,7 +50,8 @@ def collect(con, settings) -> dict:
         "rejected_files": sum(f["status"] == "rejete" for f in files),
     }
     return {"generated_at": now, "warehouse": str(settings.db_path), "inbox": str(settings.inbox),
-            "sources": sources, "files": files, "totals": totals, "recent_runs": runs}
+            "sources": sources, "files": files, "totals": totals, "recent_runs": runs,
+            "decp": datagouv.decp_status(con)}  # sources work (#19): what the DECP load could not read
 
 
 # Stored codes stay ASCII; what the analyst reads is French.
@@ -93,6 +95,7 @@ def render_text(report: dict) -> str:
         )
         if f["reason"]:
             lines.append(f"      {f['reason']}")
+    lines += datagouv.render_decp_status(report.get("decp"))
     if report["recent_runs"]:
         lines += ["", "Dernières exécutions"]
         for r in report["recent_runs"]:

@@ -13,7 +13,7 @@ FILES = PACKAGE_DIR / "agreements"
 
 def test_the_four_agreement_files():
     found = {a.id: a.doc for a in agreements.load_agreements([FILES])}
-    assert set(found) == {"acim-2021", "acim-2026", "ll-support", "ll-expertise"}
+    assert set(found) == {"acim-2021", "acim-2026", "ll-support", "ll-expertise", "mentorat-2024", "dinsic-2018"}
     a21, a26 = found["acim-2021"], found["acim-2026"]
     assert [h["id"] for h in sorted(a21["holders"], key=lambda h: h["rank"])] == ["la-zone", "octo-malt", "benext", "inetum-lbc"]
     benext = next(h for h in a21["holders"] if h["id"] == "benext")
@@ -103,7 +103,8 @@ def test_a_new_agreement_is_a_file_not_code(workspace, cli, monkeypatch, tmp_pat
     run(cli)
     con = connect(workspace / "data" / "vigie.duckdb")
     assert con.execute("SELECT agreement_id FROM ref.agreements ORDER BY 1").fetchall() == [
-        ("acim-2021",), ("acim-2026",), ("cloud-test",), ("ll-expertise",), ("ll-support",)]
+        ("acim-2021",), ("acim-2026",), ("cloud-test",), ("dinsic-2018",), ("ll-expertise",), ("ll-support",),
+        ("mentorat-2024",)]
     raised = {(r, s) for r, s in con.execute(
         "SELECT rule, subject FROM findings.findings WHERE active AND agreement_id = 'cloud-test'").fetchall()}
     assert raised == {("ACHETEUR_NON_BENEFICIAIRE", "CL-2"), ("HORS_PERIODE", "CL-3"), ("PLAFOND", "cloud-test/lot-1@75")}

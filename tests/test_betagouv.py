@@ -161,4 +161,5 @@ def test_older_api_shapes_parse():
     assert betagouv.detect_version(v25) == "v2.5"
     assert betagouv.parse_startups(v25)[0][0]["has_sponsors_key"] is False
     orgs = betagouv.parse_organisations({"/organisations/dinum": {"name": "DINUM", "domaine_ministeriel": "spm"}})
-    assert orgs == [{"organisation_id": "dinum", "name": "DINUM", "acronym": None, "domaine_ministeriel": "spm", "type": None}]
+    assert orgs == [{"organisation_id": "dinum", "name": "DINUM", "acronym": None, "domaine_ministeriel": "spm",
+                     "type": None, "origin": "organisations.json"}]

@@ -12,6 +12,7 @@ phase?" can be answered later (see `startup_on`).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -20,10 +21,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from pipelines import fr
-from pipelines.config import PARIS
+from pipelines.config import PACKAGE_DIR, PARIS
 from pipelines.errors import SourceError
 from pipelines.http import Fetched, HttpClient, InvalidPayload
-from pipelines.text import unescape
+from pipelines.text import norm_key, unescape
 from pipelines.warehouse import insert_rows
 
 SOURCE = "betagouv"
@@ -39,6 +40,13 @@ def _strip_org(value) -> str | None:
         return None
     text = str(value).strip()
     return text.removeprefix("/organisations/").strip("/") or None
+
+
+def _strip_incubator(value) -> str | None:
+    # v2.5 wrote `included[].id` as "/incubators/ademe" where relationships say "ademe".
+    if not value:
+        return None
+    return str(value).strip().removeprefix("/incubators/").strip("/") or None
 
 
 def _date(value) -> date | None:
@@ -58,12 +66,60 @@ def _text(value):
 
 
 def detect_version(document: dict) -> str:
+    """From the payload itself (the URL may lie): v2.7 lists `relationships.incubators`,
+    v2.6 added `attributes.sponsors`, v2.5 had neither (and prefixed included ids)."""
     items = document.get("data") or []
     if any("incubators" in (item.get("relationships") or {}) for item in items):
         return "v2.7"
     if any("sponsors" in (item.get("attributes") or {}) for item in items):
         return "v2.6"
     return "v2.5"
+
+
+def _bad(field_name: str, startup_id, expected: str) -> InvalidPayload:
+    return InvalidPayload(
+        f"startups.json : le champ « {field_name} » de la startup « {startup_id} » "
+        f"n'a pas la forme attendue ({expected})"
+    )
+
+
+def _check_item(item: dict) -> None:
+    """Every nested field Vigie reads, with its type: a wrong shape names the field and the id."""
+    sid = item["id"]
+    attrs = item["attributes"]
+    rel = item.get("relationships")
+    if rel is not None and not isinstance(rel, dict):
+        raise _bad("relationships", sid, "un objet")
+    for key in ("incubator", "incubators"):
+        link = (rel or {}).get(key)
+        if link is None:
+            continue
+        if not isinstance(link, dict):
+            raise _bad(f"relationships.{key}", sid, "un objet")
+        data = link.get("data")
+        targets = data if key == "incubators" else [data]
+        if key == "incubators" and data is not None and not isinstance(data, list):
+            raise _bad("relationships.incubators.data", sid, "une liste")
+        for target in targets or []:
+            if target is not None and not isinstance(target, dict):
+                raise _bad(f"relationships.{key}.data", sid, "un objet avec un « id »")
+    for key in ("sponsors", "thematiques"):
+        value = attrs.get(key)
+        if value is not None and (
+            not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+        ):
+            raise _bad(f"attributes.{key}", sid, "une liste de textes")
+    for key in ("name", "pitch", "link", "repository"):
+        value = attrs.get(key)
+        if value is not None and not isinstance(value, str | int | float):
+            raise _bad(f"attributes.{key}", sid, "un texte")
+    for position, phase in enumerate(attrs["phases"]):
+        if not isinstance(phase, dict):
+            raise _bad(f"attributes.phases[{position}]", sid, "un objet")
+        for key in ("name", "start", "end"):
+            value = phase.get(key)
+            if value is not None and not isinstance(value, str):
+                raise _bad(f"attributes.phases[{position}].{key}", sid, "un texte")
 
 
 def check_startups(document) -> None:
@@ -76,6 +132,8 @@ def check_startups(document) -> None:
         attrs = item.get("attributes") if isinstance(item, dict) else None
         if not isinstance(item, dict) or not item.get("id") or not isinstance(attrs, dict):
             raise InvalidPayload("startups.json : une entrée n'a pas d'« id » ou d'« attributes »")
+        if not isinstance(item["id"], str | int):
+            raise InvalidPayload("startups.json : un « id » de startup n'est pas un texte")
         for key in ("name", "phases"):
             if key not in attrs:
                 raise InvalidPayload(
@@ -86,18 +144,69 @@ def check_startups(document) -> None:
             raise InvalidPayload(
                 f"startups.json : « phases » n'est pas une liste (startup « {item['id']} »)"
             )
+        _check_item(item)
+    included = document.get("included")
+    if included is not None and not isinstance(included, list):
+        raise InvalidPayload("startups.json : le champ « included » n'est pas une liste")
+    for inc in included or []:
+        if isinstance(inc, dict) and not isinstance(inc.get("attributes") or {}, dict):
+            raise InvalidPayload(
+                f"startups.json : le champ « included[].attributes » de l'incubateur "
+                f"« {inc.get('id')} » n'a pas la forme attendue (un objet)"
+            )
 
 
-def parse_startups(document: dict) -> tuple[list[dict], list[dict], list[dict]]:
-    """-> (startups, phases, incubators from `included`)."""
+def impossible_date(value: date | None, today: date | None) -> bool:
+    """A phase date more than a year ahead is a typo (the real `2120-06-01`)."""
+    return value is not None and today is not None and value.year > today.year + 1
+
+
+def _phase_rows(startup_id: str, phases: list, today: date | None):
+    """-> (phases kept, phases quarantined with their reason)."""
+    kept, quarantined = [], []
+    for position, phase in enumerate(phases):
+        if not phase.get("name"):
+            continue
+        row = {
+            "startup_id": startup_id,
+            "position": position,
+            "phase": str(phase["name"]).strip(),
+            "start_date": _date(phase.get("start")),
+            "end_date": _date(phase.get("end")),
+        }
+        bad = [k for k in ("start", "end") if impossible_date(row[f"{k}_date"], today)]
+        if bad:
+            key = bad[0]
+            quarantined.append({
+                "startup_id": startup_id,
+                "position": position,
+                "phase": row["phase"],
+                "field": f"phases[{position}].{key}",
+                "value": str(phase.get(key)),
+                "reason": (
+                    f"date de phase impossible ({phase.get(key)}) : postérieure à "
+                    f"{today.year + 1}, faute de saisie probable ; phase mise de côté"
+                ),
+            })
+        else:
+            kept.append(row)
+    return kept, quarantined
+
+
+def parse_startups(
+    document: dict, today: date | None = None
+) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    """-> (startups, phases, incubators from `included`, quarantined phases)."""
     check_startups(document)
-    startups, phases = [], []
+    startups, phases, quarantined = [], [], []
     for item in document["data"]:
         attrs = item["attributes"]
         rel = item.get("relationships") or {}
-        main = ((rel.get("incubator") or {}).get("data") or {}).get("id")
+        main = _strip_incubator(((rel.get("incubator") or {}).get("data") or {}).get("id"))
         listed = [
-            i.get("id") for i in ((rel.get("incubators") or {}).get("data") or []) if i.get("id")
+            _strip_incubator(i.get("id"))
+            for i in ((rel.get("incubators") or {}).get("data") or [])
+            if i and i.get("id")
         ]
         startup_id = str(item["id"])
         startups.append(
@@ -114,18 +223,9 @@ def parse_startups(document: dict) -> tuple[list[dict], list[dict], list[dict]]:
                 "thematiques": [unescape(t) for t in attrs.get("thematiques") or []],
             }
         )
-        for position, phase in enumerate(attrs["phases"]):
-            if not isinstance(phase, dict) or not phase.get("name"):
-                continue
-            phases.append(
-                {
-                    "startup_id": startup_id,
-                    "position": position,
-                    "phase": str(phase["name"]).strip(),
-                    "start_date": _date(phase.get("start")),
-                    "end_date": _date(phase.get("end")),
-                }
-            )
+        kept, put_aside = _phase_rows(startup_id, attrs["phases"], today)
+        phases += kept
+        quarantined += put_aside
     incubators = []
     for inc in document.get("included") or []:
         if (
@@ -137,14 +237,14 @@ def parse_startups(document: dict) -> tuple[list[dict], list[dict], list[dict]]:
         attrs = inc.get("attributes") or {}
         incubators.append(
             {
-                "incubator_id": str(inc["id"]),
+                "incubator_id": _strip_incubator(inc["id"]),
                 "title": _text(attrs.get("title")),
                 "owner_id": _strip_org(attrs.get("owner")),
                 "website": _text(attrs.get("website")),
                 "startup_ids": [],
             }
         )
-    return startups, phases, incubators
+    return startups, phases, incubators, quarantined
 
 
 def parse_organisations(document) -> list[dict]:
@@ -163,6 +263,12 @@ def parse_organisations(document) -> list[dict]:
             raise InvalidPayload(
                 "organisations.json : une organisation n'a pas d'« id » ou de « name »"
             )
+        for key in ("id", "name", "acronym", "domaine_ministeriel", "type"):
+            if item.get(key) is not None and not isinstance(item[key], str):
+                raise InvalidPayload(
+                    f"organisations.json : le champ « {key} » de l'organisation "
+                    f"« {item.get('id')} » n'est pas un texte"
+                )
         rows.append(
             {
                 "organisation_id": _strip_org(item["id"]),
@@ -170,6 +276,7 @@ def parse_organisations(document) -> list[dict]:
                 "acronym": _text(item.get("acronym")),
                 "domaine_ministeriel": _text(item.get("domaine_ministeriel")),
                 "type": _text(item.get("type")),
+                "origin": "organisations.json",
             }
         )
     return rows
@@ -188,20 +295,93 @@ def parse_incubators(document) -> list[dict]:
     for item in items:
         if not isinstance(item, dict) or not item.get("id"):
             raise InvalidPayload("incubators.json : un incubateur n'a pas d'« id »")
+        startups = item.get("startups")
+        if startups is not None and not isinstance(startups, list):
+            raise InvalidPayload(
+                f"incubators.json : le champ « startups » de l'incubateur « {item['id']} » "
+                "n'est pas une liste"
+            )
+        for key in ("title", "owner", "website"):
+            if item.get(key) is not None and not isinstance(item[key], str):
+                raise InvalidPayload(
+                    f"incubators.json : le champ « {key} » de l'incubateur « {item['id']} » "
+                    "n'est pas un texte"
+                )
         rows.append(
             {
-                "incubator_id": str(item["id"]),
+                "incubator_id": _strip_incubator(item["id"]),
                 "title": _text(item.get("title")),
                 "owner_id": _strip_org(item.get("owner")),
                 "website": _text(item.get("website")),
                 "startup_ids": [
                     str(s["id"])
-                    for s in item.get("startups") or []
+                    for s in startups or []
                     if isinstance(s, dict) and s.get("id")
                 ],
             }
         )
     return rows
+
+
+DERIVED_URL = "deduit://incubateurs+sponsors"
+DERIVED_NOTE = (
+    "organisations.json absent (API v2.5) : ministères déduits des propriétaires "
+    "d'incubateurs et des sponsors"
+)
+
+
+def derive_organisations(
+    startups: list[dict], incubators: list[dict], known: dict[str, dict]
+) -> list[dict]:
+    """v2.5 served no organisations.json: the organisations are those the incubators'
+    owners and the startups' sponsors name, their ministry taken from `known`
+    (id -> {name, domaine_ministeriel, type}, the later API's list, keyed by id and by
+    normalised name: the Justice incubator's owner is written « Ministère de la Justice »)."""
+    seen: dict[str, str] = {}
+    for inc in incubators:
+        if inc.get("owner_id"):
+            seen.setdefault(inc["owner_id"], "incubateurs")
+    for s in startups:
+        for sponsor in s.get("sponsors") or []:
+            seen.setdefault(sponsor, "sponsors")
+    rows = []
+    for org_id, origin in sorted(seen.items()):
+        ref = known.get(org_id) or known.get(norm_key(org_id)) or {}
+        rows.append({
+            "organisation_id": org_id,
+            "name": ref.get("name") or org_id,
+            "acronym": None,
+            "domaine_ministeriel": ref.get("domaine_ministeriel") or None,
+            "type": ref.get("type") or None,
+            "origin": f"deduit:{origin}",
+        })
+    return rows
+
+
+def known_organisations() -> dict[str, dict]:
+    """The organisations of a later API (pipelines/reference/betagouv_organisations.csv),
+    by id and by normalised name."""
+    path = PACKAGE_DIR / "reference" / "betagouv_organisations.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    known = {r["organisation_id"]: r for r in rows}
+    known.update({norm_key(r["name"]): r for r in rows})
+    return known
+
+
+def derived_payload(startups_payload: Payload, incubators_payload: Payload) -> Payload:
+    rows = derive_organisations(
+        startups_payload.parsed["startups"],
+        incubators_payload.parsed["rows"] + startups_payload.parsed["included"],
+        known_organisations(),
+    )
+    body = json.dumps(
+        {"note": DERIVED_NOTE, "organisations": rows}, ensure_ascii=False, sort_keys=True
+    ).encode("utf-8")
+    return Payload(
+        "organisations", DERIVED_URL, body, hashlib.sha256(body).hexdigest(), None, None, True,
+        {"rows": rows, "derived": True},
+    )
 
 
 PARSERS = {
@@ -223,19 +403,36 @@ def decode_json(body: bytes, content_type: str | None, endpoint: str):
         raise InvalidPayload(
             f"{endpoint}.json : JSON invalide ou tronqué ({exc.__class__.__name__})"
         ) from None
+    except RecursionError:
+        raise InvalidPayload(
+            f"{endpoint}.json : JSON imbriqué trop profondément pour être une réponse de l'API"
+        ) from None
 
 
-def parse_payload(endpoint: str, body: bytes, content_type: str | None = None) -> dict:
+def parse_payload(
+    endpoint: str, body: bytes, content_type: str | None = None, today: date | None = None
+) -> dict:
     document = decode_json(body, content_type, endpoint)
-    if endpoint == "startups":
-        startups, phases, included = parse_startups(document)
-        return {
-            "version": detect_version(document),
-            "startups": startups,
-            "phases": phases,
-            "included": included,
-        }
-    return {"rows": PARSERS[endpoint](document)}
+    try:
+        if endpoint == "startups":
+            startups, phases, included, quarantined = parse_startups(document, today)
+            return {
+                "version": detect_version(document),
+                "startups": startups,
+                "phases": phases,
+                "included": included,
+                "quarantined": quarantined,
+            }
+        return {"rows": PARSERS[endpoint](document)}
+    except RecursionError:  # deep nesting inside a field the checks walk
+        raise InvalidPayload(
+            f"{endpoint}.json : structure imbriquée trop profondément"
+        ) from None
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        # A shape the checks above did not foresee: still a French refusal, never a crash.
+        raise InvalidPayload(
+            f"{endpoint}.json : un champ n'a pas la forme attendue ({exc.__class__.__name__})"
+        ) from None
 
 
 # ------------------------------------------------------------------ fetch (I/O)
@@ -271,18 +468,22 @@ def _local_folder(base: str) -> Path:
 
 
 def read_local(base: str, now: datetime) -> Snapshot:
-    """A folder holding the three files (the embedded sample, or a manual capture)."""
+    """A folder holding the three files (the embedded sample, or a manual capture; a v2.5
+    capture has no organisations.json)."""
     folder = _local_folder(base)
     payloads = {}
-    for endpoint in ENDPOINTS:
+    for endpoint in ("startups", "incubators", "organisations"):
         path = folder / f"{endpoint}.json"
         if not path.exists():
+            if endpoint == "organisations" and payloads["startups"].parsed["version"] == "v2.5":
+                payloads[endpoint] = derived_payload(payloads["startups"], payloads["incubators"])
+                continue
             raise SourceError(
                 f"Le dossier {folder} ne contient pas {endpoint}.json (source {LABEL})."
             )
         body = path.read_bytes()
         try:
-            parsed = parse_payload(endpoint, body)
+            parsed = parse_payload(endpoint, body, today=now.date())
         except InvalidPayload as exc:
             raise SourceError(f"Le fichier {path} est refusé : {exc}.") from None
         payloads[endpoint] = Payload(
@@ -304,41 +505,60 @@ def read_local(base: str, now: datetime) -> Snapshot:
     return Snapshot(payloads, now, as_of, "fichier", str(folder))
 
 
+def _fetch_one(client, url, endpoint, cache, stored_bodies, today) -> Payload:
+    etag, last_modified, sha = cache.get(url, (None, None, None))
+    if sha is None:
+        etag = last_modified = None  # nothing stored to reuse: ask for the full body
+
+    parsed: dict = {}
+
+    def validate(body, content_type):
+        # Parsing is the validation: a bad body is retried like a network fault.
+        parsed["value"] = parse_payload(endpoint, body, content_type, today)
+
+    got: Fetched = client.get(url, LABEL, etag, last_modified, validate=validate)
+    if got.status == 304:
+        body = stored_bodies(sha)
+        try:
+            value = parse_payload(endpoint, body, today=today)
+        except InvalidPayload as exc:
+            raise SourceError(f"La copie conservée de {url} est refusée : {exc}.") from None
+        return Payload(endpoint, url, body, sha, etag, last_modified, False, value)
+    return Payload(
+        endpoint,
+        url,
+        got.body,
+        hashlib.sha256(got.body).hexdigest(),
+        got.etag,
+        got.last_modified,
+        True,
+        parsed["value"],
+    )
+
+
 def fetch(
-    client: HttpClient, base: str, cache: dict[str, tuple], stored_bodies
+    client: HttpClient, base: str, cache: dict[str, tuple], stored_bodies, today: date | None = None
 ) -> dict[str, Payload]:
-    """Conditional GET of the three endpoints. `cache[url] = (etag, last_modified, sha)`;
-    `stored_bodies(sha)` returns the body kept in the warehouse for a 304."""
+    """Conditional GET of the endpoints. `cache[url] = (etag, last_modified, sha)`;
+    `stored_bodies(sha)` returns the body kept in the warehouse for a 304. The version is
+    read from startups.json: a v2.5 API has no organisations.json (it answers 404), so
+    organisations are then derived from the incubators and sponsors instead."""
     payloads = {}
-    for endpoint in ENDPOINTS:
+    for endpoint in ("startups", "incubators"):
         url = f"{base}/{endpoint}.json"
-        etag, last_modified, sha = cache.get(url, (None, None, None))
-        if sha is None:
-            etag = last_modified = None  # nothing stored to reuse: ask for the full body
-
-        parsed: dict = {}
-
-        def validate(body, content_type, endpoint=endpoint, parsed=parsed):
-            # Parsing is the validation: a bad body is retried like a network fault.
-            parsed["value"] = parse_payload(endpoint, body, content_type)
-
-        got: Fetched = client.get(url, LABEL, etag, last_modified, validate=validate)
-        if got.status == 304:
-            body = stored_bodies(sha)
-            payloads[endpoint] = Payload(
-                endpoint, url, body, sha, etag, last_modified, False, parse_payload(endpoint, body)
-            )
-        else:
-            payloads[endpoint] = Payload(
-                endpoint,
-                url,
-                got.body,
-                hashlib.sha256(got.body).hexdigest(),
-                got.etag,
-                got.last_modified,
-                True,
-                parsed["value"],
-            )
+        payloads[endpoint] = _fetch_one(client, url, endpoint, cache, stored_bodies, today)
+    version = payloads["startups"].parsed["version"]
+    if version == "v2.5":
+        payloads["organisations"] = derived_payload(payloads["startups"], payloads["incubators"])
+        return payloads
+    url = f"{base}/organisations.json"
+    try:
+        payloads["organisations"] = _fetch_one(client, url, "organisations", cache, stored_bodies, today)
+    except SourceError as exc:
+        raise SourceError(
+            f"{exc.message} (startups.json a la forme de l'API {version}, qui publie "
+            "organisations.json)"
+        ) from None
     return payloads
 
 
@@ -386,6 +606,8 @@ def load(con, snapshot: Snapshot) -> bool:
         if exists:
             continue
         version = p.parsed.get("version") if p.endpoint == "startups" else None
+        if p.parsed.get("derived"):
+            version = "v2.5"
         con.execute(
             "INSERT INTO raw.betagouv_payloads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -428,6 +650,13 @@ def load(con, snapshot: Snapshot) -> bool:
             )
             _insert_rows(
                 con,
+                "betagouv_quarantine",
+                p.sha256,
+                p.parsed.get("quarantined") or [],
+                ["startup_id", "position", "phase", "field", "value", "reason"],
+            )
+            _insert_rows(
+                con,
                 "betagouv_incubators",
                 p.sha256,
                 p.parsed["included"],
@@ -440,7 +669,7 @@ def load(con, snapshot: Snapshot) -> bool:
                 "betagouv_organisations",
                 p.sha256,
                 p.parsed["rows"],
-                ["organisation_id", "name", "acronym", "domaine_ministeriel", "type"],
+                ["organisation_id", "name", "acronym", "domaine_ministeriel", "type", "origin"],
             )
         else:
             _insert_rows(
@@ -461,8 +690,10 @@ def load(con, snapshot: Snapshot) -> bool:
     ).hexdigest()[:16]
     p = snapshot.payloads
     con.execute(
-        "INSERT INTO raw.betagouv_snapshots SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "coalesce(max(ingested_seq), 0) + 1 FROM raw.betagouv_snapshots",
+        "INSERT INTO raw.betagouv_snapshots (snapshot_id, fetched_at, data_as_of, mode, base_url, "
+        "startups_sha256, organisations_sha256, incubators_sha256, startups_count, "
+        "organisations_count, incubators_count, api_version, organisations_origin, ingested_seq) "
+        "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(max(ingested_seq), 0) + 1 FROM raw.betagouv_snapshots",
         [
             snapshot_id,
             snapshot.fetched_at,
@@ -475,6 +706,8 @@ def load(con, snapshot: Snapshot) -> bool:
             len(p["startups"].parsed["startups"]),
             len(p["organisations"].parsed["rows"]),
             len(p["incubators"].parsed["rows"]),
+            p["startups"].parsed["version"],
+            "deduit" if p["organisations"].parsed.get("derived") else "organisations.json",
         ],
     )
     return True
@@ -494,6 +727,22 @@ def replay_notice(con, now: datetime) -> str | None:
         f"({fr.moment(latest[0].astimezone(PARIS))}). L'instantané ingéré devient quand même le courant (le dernier ingéré fait foi) ; "
         "l'historique par date garde les dates de récupération."
     )
+
+
+def snapshot_notes(snapshot: Snapshot) -> str:
+    """What the step message must say beyond the counts (French, leading space)."""
+    notes = []
+    parsed = snapshot.payloads["startups"].parsed
+    if snapshot.payloads["organisations"].parsed.get("derived"):
+        notes.append(f"{DERIVED_NOTE}.")
+    quarantined = parsed.get("quarantined") or []
+    if quarantined:
+        first = quarantined[0]
+        notes.append(
+            f"{len(quarantined)} phase(s) mise(s) de côté pour date impossible "
+            f"(ex. « {first['startup_id']} » : {first['value']})."
+        )
+    return "".join(f" {n}" for n in notes)
 
 
 # ------------------------------------------------------------------ queries

@@ -17,3 +17,23 @@ CREATE OR REPLACE MACRO phase_rank(p) AS
         WHEN 'abandon' THEN 6
         ELSE 0
     END;
+
+-- A name as its words: lower case, accents stripped, every run of non-alphanumerics one
+-- space. « Ministère de l'Intérieur - DSI » -> 'ministere de l interieur dsi'; a spelling
+-- matches a name when it is the name or its first words (token prefix).
+CREATE OR REPLACE MACRO name_tokens(s) AS
+    trim(regexp_replace(strip_accents(lower(coalesce(s, ''))), '[^a-z0-9]+', ' ', 'g'));
+
+CREATE OR REPLACE MACRO starts_with_words(name_words, spelling_words) AS
+    spelling_words <> '' AND (name_words = spelling_words OR starts_with(name_words, spelling_words || ' '));
+
+-- A DECP date as real files carry it: 2019-02-08, 2019-02-08+01:00, 2019-02-08Z,
+-- 2019-02-08T10:00:00(+01:00|Z); anything else is NULL (and counted by the loader).
+CREATE OR REPLACE MACRO decp_date(s) AS
+    CASE WHEN regexp_matches(trim(CAST(s AS VARCHAR)),
+                             '^\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+)?(?:Z|[+-]\d{2}:?\d{2})?$')
+         THEN TRY_CAST(left(trim(CAST(s AS VARCHAR)), 10) AS DATE) END;
+
+-- A holder's name as words, a leading legal form dropped (« SAS OCTO TECHNOLOGY »).
+CREATE OR REPLACE MACRO holder_words(s) AS
+    regexp_replace(name_tokens(s), '^(?:sas|sasu|sa|sarl|eurl|scop|sci|ste|societe|groupement) ', '');

@@ -72,3 +72,21 @@ CREATE TABLE IF NOT EXISTS raw.betagouv_incubators (
     website         VARCHAR,
     startup_ids     VARCHAR[]
 );
+
+-- Columns added after the first release (an existing warehouse gets them on open).
+ALTER TABLE raw.betagouv_snapshots ADD COLUMN IF NOT EXISTS api_version VARCHAR;          -- shape of startups.json
+ALTER TABLE raw.betagouv_snapshots ADD COLUMN IF NOT EXISTS organisations_origin VARCHAR; -- organisations.json | deduit
+-- organisations.json | deduit:incubateurs | deduit:sponsors (v2.5 had no organisations.json)
+ALTER TABLE raw.betagouv_organisations ADD COLUMN IF NOT EXISTS origin VARCHAR;
+
+-- Phases put aside at parse time, one row per phase, with the reason (a date that cannot
+-- be real, such as the real typo 2120-06-01). Grain: payload x startup x position.
+CREATE TABLE IF NOT EXISTS raw.betagouv_quarantine (
+    payload_sha256  VARCHAR NOT NULL,
+    startup_id      VARCHAR NOT NULL,
+    position        INTEGER NOT NULL,
+    phase           VARCHAR,
+    field           VARCHAR NOT NULL,  -- e.g. phases[0].start
+    value           VARCHAR,
+    reason          VARCHAR NOT NULL   -- French, shown as is
+);

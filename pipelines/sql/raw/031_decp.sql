@@ -63,3 +63,21 @@ CREATE TABLE IF NOT EXISTS raw.decp_contracts (
     "vigie_checksum" VARCHAR,
     "vigie_match" VARCHAR      -- why the row was kept: accord_cadre | titulaire_beneficiaire
 );
+
+-- What each DECP load read (columns added after the first release).
+ALTER TABLE raw.decp_loads ADD COLUMN IF NOT EXISTS resource_title VARCHAR;
+ALTER TABLE raw.decp_loads ADD COLUMN IF NOT EXISTS rows_read BIGINT;  -- rows in the file; dropped = read - kept
+
+-- What a DECP load could not read, counted over the whole file. Grain: load x column x
+-- problem. problem: conversion (the value does not cast to the column's type: loaded as
+-- NULL) | date_impossible (before 2000 or after next year: loaded as NULL) | mojibake
+-- (UTF-8 read as Latin-1 upstream: kept as is). example: one such value, as published.
+CREATE TABLE IF NOT EXISTS raw.decp_load_quality (
+    loaded_at       TIMESTAMPTZ NOT NULL,
+    resource_id     VARCHAR NOT NULL,
+    resource_title  VARCHAR,
+    column_name     VARCHAR NOT NULL,
+    problem         VARCHAR NOT NULL,
+    values_count    BIGINT NOT NULL,
+    example         VARCHAR
+);

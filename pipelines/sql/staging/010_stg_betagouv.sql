@@ -2,7 +2,8 @@
 -- Current = the last ingested (README « Horloge et rejeu »), not the latest fetched_at: a
 -- replay with VIGIE_NOW in the past must not leave an older payload silently current.
 CREATE OR REPLACE VIEW stg.betagouv_current AS
-SELECT snapshot_id, fetched_at, data_as_of, mode, startups_sha256, organisations_sha256, incubators_sha256
+SELECT snapshot_id, fetched_at, data_as_of, mode, startups_sha256, organisations_sha256, incubators_sha256,
+       api_version, coalesce(organisations_origin, 'organisations.json') AS organisations_origin
 FROM raw.betagouv_snapshots
 ORDER BY ingested_seq DESC NULLS LAST, fetched_at DESC, snapshot_id
 LIMIT 1;
@@ -56,7 +57,8 @@ SELECT
     o.name,
     o.acronym,
     nullif(o.domaine_ministeriel, '') AS domaine_ministeriel,
-    o.type
+    o.type,
+    coalesce(o.origin, 'organisations.json') AS origin  -- deduit:* when the API had no list
 FROM raw.betagouv_organisations o
 JOIN stg.betagouv_current c ON o.payload_sha256 = c.organisations_sha256;
 
@@ -73,11 +75,19 @@ WITH from_file AS (
     WHERE i.origin = 'startups.included'
 )
 SELECT
-    coalesce(f.incubator_id, n.incubator_id) AS incubator_id,
+    -- ids stored before v2.5's "/incubators/" prefix was stripped at parse time
+    regexp_replace(coalesce(f.incubator_id, n.incubator_id), '^/incubators/', '') AS incubator_id,
     coalesce(f.title, n.title) AS title,
     coalesce(nullif(f.owner_id, ''), nullif(n.owner_id, '')) AS owner_id,
     coalesce(f.website, n.website) AS website,
     f.incubator_id IS NULL AS only_in_included,
     n.incubator_id IS NULL AS hidden
 FROM from_file f
-FULL OUTER JOIN from_included n ON f.incubator_id = n.incubator_id;
+FULL OUTER JOIN from_included n
+    ON regexp_replace(f.incubator_id, '^/incubators/', '') = regexp_replace(n.incubator_id, '^/incubators/', '');
+
+-- Phases of the current snapshot put aside, with their reason (grain: startup x position).
+CREATE OR REPLACE VIEW stg.betagouv_quarantine AS
+SELECT q.startup_id, q.position, q.phase, q.field, q.value, q.reason
+FROM raw.betagouv_quarantine q
+JOIN stg.betagouv_current c ON q.payload_sha256 = c.startups_sha256;
