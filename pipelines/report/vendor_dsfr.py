@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 ASSETS = Path(__file__).parent / "assets"
-COMPONENTS = ["table", "badge", "callout", "tag", "header", "footer", "notice", "tile", "summary", "alert", "card"]
+COMPONENTS = ["table", "badge", "callout", "tag", "logo", "header", "footer", "notice", "tile", "summary", "alert", "card",
+              "skiplink", "link"]
 FONTS = {"Marianne-Light", "Marianne-Regular", "Marianne-Medium", "Marianne-Bold"}
 
 
