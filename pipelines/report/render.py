@@ -72,13 +72,18 @@ MAX_ROWS = 200
 
 
 def table(frame: pd.DataFrame, table_id: str, caption: str, hide: tuple[str, ...] = ("agreement_id",),
-          max_rows: int | None = MAX_ROWS) -> dict:
-    columns = [c for c in frame.columns if c not in hide]
+          max_rows: int | None = MAX_ROWS, detail: tuple[str, ...] = ()) -> dict:
+    """A table for the template. Columns in `detail` (long texts: explanations, evidence) are
+    not squeezed into a narrow column: they go in a full-width row under their row."""
+    columns = [c for c in frame.columns if c not in hide and c not in detail]
+    details = [c for c in detail if c in frame.columns]
     shown = frame if max_rows is None else frame.head(max_rows)
     raw = [list(r) for r in shown[columns].itertuples(index=False, name=None)]
     rows = [[_cell(v, c) for v, c in zip(r, columns, strict=True)] for r in raw]
+    detail_rows = [[(c, _cell(v, c)) for v, c in zip(r, details, strict=True) if _cell(v, c) not in ("—", "")]
+                   for r in shown[details].itertuples(index=False, name=None)] if details else []
     return {"id": table_id, "caption": caption, "columns": columns, "rows": rows, "raw": raw,
-            "more": max(0, len(frame) - len(shown)), "count": len(frame)}
+            "details": detail_rows, "more": max(0, len(frame) - len(shown)), "count": len(frame)}
 
 
 class ChartSet:
@@ -185,7 +190,7 @@ def build_context(con, settings, month_key: str, agreement_id: str | None = None
             "since": fr.long_day(month.start),
         },
         "set_aside": table(set_aside, "tableau-montants-ecartes", "Commandes écartées des totaux (montant atypique)",
-                           max_rows=None),
+                           max_rows=None, detail=("Pourquoi",)),
         "set_aside_total": fr.money(set_aside["Montant HT écarté"].sum(), 0) if not set_aside.empty else None,
         "credit_notes": figures.credit_notes(con, month, agreement_id),
         "agreements": table(agreements[["agreement_id", "short_title", "title", "period_start", "period_end",
@@ -225,22 +230,26 @@ def build_context(con, settings, month_key: str, agreement_id: str | None = None
             "holder": table(volume_holder, "tableau-titulaires", f"Commandes par titulaire, {month.label}"),
             "share": table(share, "tableau-part-startups", "Part des montants allant à des Startups d'État listées"),
             "startup_findings": table(startup_findings, "tableau-hors-startups",
-                                      "Commandes qui ne servent pas une Startup d'État éligible"),
-            "refusals": table(refusals, "tableau-refus", "Refus et désistements par titulaire"),
+                                      "Commandes qui ne servent pas une Startup d'État éligible",
+                                      detail=("Constat", "Explication", "Preuve", "Provenance")),
+            "refusals": table(refusals, "tableau-refus", "Refus et désistements par titulaire", detail=("Écrire à",)),
             "reasons": table(figures.refusal_reasons(con, agreement_id), "tableau-justifications",
                              "Justifications des refus et désistements"),
             "tourniquet_summary": table(figures.tourniquet_summary(con), "tableau-tourniquet-synthese",
                                         "Respect du tourniquet"),
-            "tourniquet": table(figures.tourniquet(con), "tableau-tourniquet", "Sollicitations ou attributions hors tour"),
+            "tourniquet": table(figures.tourniquet(con), "tableau-tourniquet", "Sollicitations ou attributions hors tour",
+                                detail=("Explication",)),
             "lots": table(lots, "tableau-plafonds", "Consommation du montant maximum des lots"),
             "contacts": table(figures.holder_contacts(con), "tableau-contacts", "Titulaires et à qui écrire"),
             "sources": table(sources, "tableau-sources", "Sources et fraîcheur des données"),
             "validation": table(validation, "tableau-validation", "Validation Great Expectations, par table"),
             "validation_failures": table(figures.validation_failures(con), "tableau-validation-echecs",
-                                         "Attentes en échec"),
-            "quarantine": table(quarantine, "tableau-quarantaine", "Lignes en quarantaine"),
-            "files": table(figures.inbox_files(con), "tableau-fichiers", "Fichiers de la boîte de dépôt", max_rows=300),
-            "review": table(figures.resolution_review(con), "tableau-revue", "Valeurs à revoir (rapprochement)"),
+                                         "Attentes en échec", detail=("Ce que protège l'attente", "Exemples")),
+            "quarantine": table(quarantine, "tableau-quarantaine", "Lignes en quarantaine", detail=("Raison",)),
+            "files": table(figures.inbox_files(con), "tableau-fichiers", "Fichiers de la boîte de dépôt", max_rows=300,
+                           detail=("Remarque",)),
+            "review": table(figures.resolution_review(con), "tableau-revue", "Valeurs à revoir (rapprochement)",
+                            detail=("Pourquoi la revoir",)),
             "decp": table(figures.decp_beside_orders(con), "tableau-decp",
                           "Commandes de la boîte de dépôt et contrats publiés dans DECP"),
         },

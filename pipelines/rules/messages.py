@@ -158,7 +158,7 @@ def refus_seuil(row, ev, ctx):
     contact = row.get("contact")
     write = f" Écrire à : {contact}." if contact else " Contact du titulaire non publié."
     return (f"{row.get('titulaire')} a refusé ou s'est désisté {ev['total']} fois sur "
-            f"{ctx.agreement(row['agreement_id'])} ({ev['refus']} refus, {ev['desistements']} désistements ; "
+            f"{ctx.agreement(row['agreement_id'])} ({ev['refus']} refus, {fr.plural(int(ev['desistements']), 'désistement')} ; "
             f"seuil : {ev['seuil']}). À 10, l'acheteur en informe tous les bénéficiaires, qui peuvent retirer "
             f"ce titulaire de leur tourniquet.{write}")
 
