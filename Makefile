@@ -18,7 +18,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/vigie demo
 
-test: $(STAMP)
+# axe-core for the report's accessibility test, pinned in tests/browser/package-lock.json.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
+test: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -4,6 +4,7 @@ from another host, everything from the data escaped; then opened in headless Chr
 import json
 import re
 import shutil
+import subprocess
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -188,19 +189,35 @@ def test_a_month_without_orders_still_reports(demo_copy, cli, monkeypatch, tmp_p
     assert "Aucune donn\\u00e9e pour cette p\\u00e9riode." in html  # the empty charts say so
 
 
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--disable-quic"]
+AXE = Path(__file__).parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+
+# Every table, at this viewport, within its container and within the page's main column.
+OVERFLOWS = """() => [...document.querySelectorAll('table')].map(t => {
+    const box = (t.closest('.fr-table') || t.parentElement).getBoundingClientRect();
+    const main = document.querySelector('main').getBoundingClientRect();
+    const r = t.getBoundingClientRect();
+    return {id: t.id, right: r.right, box: box.right, main: main.right, scroll: t.scrollWidth,
+            width: (t.closest('.fr-table') || t.parentElement).clientWidth};
+  }).filter(x => x.right > x.box + 1 || x.right > x.main + 1 || x.scroll > x.width + 1)"""
+
+
+def launch(p):
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    assert Path(chromium).exists(), "Chromium manque : .ci/run l'installe (paquet Debian chromium)"
+    return p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+
+
 @pytest.mark.browser
 def test_the_report_draws_in_headless_chromium(report):
     from playwright.sync_api import sync_playwright
 
     path, _, _ = report
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    assert Path(chromium).exists(), "Chromium manque : .ci/run l'installe (paquet Debian chromium)"
     ARTEFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync", "--disable-quic"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
         console, requests = [], []
         page.on("console", lambda m: console.append((m.type, m.text)))
         page.on("pageerror", lambda e: console.append(("pageerror", str(e))))
@@ -214,12 +231,85 @@ def test_the_report_draws_in_headless_chromium(report):
         for i in range(charts.count()):
             assert charts.nth(i).locator("svg.main-svg").count() >= 1
             assert charts.nth(i).bounding_box()["height"] > 100
+        # the whole report at 1400 px, kept as an artefact of the run
         page.screenshot(path=str(ARTEFACTS / "rapport_2026-10.png"), full_page=True)
         browser.close()
     assert [c for c in console if c[0] in ("error", "pageerror")] == []
     assert all(u.startswith(("file://", "data:")) for u in requests), requests
     assert (ARTEFACTS / "rapport_2026-10.png").stat().st_size > 50_000
 
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1400, 1024])
+def test_no_table_is_wider_than_its_column(report, width):
+    from playwright.sync_api import sync_playwright
+
+    path, _, parsed = report
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(path.as_uri())
+        page.wait_for_function("document.fonts.status === 'loaded'")
+        checked = page.evaluate("() => document.querySelectorAll('table').length")
+        overflows = page.evaluate(OVERFLOWS)
+        browser.close()
+    assert checked == len(parsed.tables) and checked > 20
+    assert overflows == []
+
+
+@pytest.mark.browser
+def test_axe_finds_no_serious_or_critical_wcag_violation(report):
+    from playwright.sync_api import sync_playwright
+
+    path, _, _ = report
+    assert AXE.exists(), "axe-core manque : `make test` l'installe (tests/browser, npm ci)"
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(path.as_uri())
+        page.wait_for_function(
+            "[...document.querySelectorAll('.plotly-graph-div')].every(d => d.querySelector('svg.main-svg'))",
+            timeout=60_000)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})""")
+        # charts are reachable with the keyboard: pressing Tab from the top reaches the first one
+        focused = ""
+        for _ in range(200):
+            page.keyboard.press("Tab")
+            focused = page.evaluate("document.activeElement.tagName + '#' + document.activeElement.id")
+            if focused.startswith("FIGURE"):
+                break
+        browser.close()
+    assert result["testEngine"]["version"] == "4.14.1"
+    assert len(result["passes"]) > 10  # axe did check the page
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+               if v["impact"] in ("serious", "critical")]
+    assert serious == []
+    assert focused == "FIGURE#graphique-1-figure"
+
+
+@pytest.mark.browser
+def test_pdf_is_printed_from_the_same_html(demo_copy, cli, monkeypatch, tmp_path, demo_db):
+    monkeypatch.setenv("VIGIE_DB", str(demo_copy))
+    code, out, err = cli("report", "--month", "2026-10", "--output", str(tmp_path), "--pdf")
+    assert code == 0, err
+    pdf = tmp_path / "rapport_conformite_2026-10.pdf"
+    assert pdf.exists() and str(pdf) in out
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                                                             check=True).stdout).group(1))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert pages >= 5
+    for n in range(1, pages + 1):
+        assert f"Page {n} sur {pages}" in text
+    assert text.count("\f") == pages
+    flat = " ".join(text.split())
+    for title in SECTIONS.values():
+        assert title in flat
+    con = connect(demo_db)
+    for (finding_id,) in con.execute("SELECT finding_id FROM findings.findings WHERE active AND status = 'open'").fetchall():
+        assert finding_id in flat
+    assert "à 00:00" not in text
 
 def section(html, section_id):
     return html.split(f'<section class="vigie-section" id="{section_id}">')[1].split("</section>")[0]
