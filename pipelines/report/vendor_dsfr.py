@@ -57,7 +57,7 @@ def build(package: Path) -> Path:
     css = "\n".join(parts)
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)  # comments carry URLs; the licence is beside
     # Remaining url() to files we do not ship would be requested: neutralise them.
-    css = re.sub(r"url\((?!data:)[^)]*\)", "none", css)
+    css = re.sub(r"""url\((?!['"]?data:)[^)]*\)""", "none", css)
     ASSETS.mkdir(parents=True, exist_ok=True)
     out = ASSETS / "dsfr.min.css"
     out.write_text(f"/* DSFR {version} (@gouvfr/dsfr), licence Etalab 2.0 — voir DSFR-LICENCE.md */\n{css}\n",
