@@ -352,6 +352,7 @@ def _evidence_text(evidence) -> str:
 def startup_share(con, month: Month) -> pd.DataFrame:
     """Share of HT amounts going to listed Startups d'État, per agreement that requires
     them: over the month and since the agreement started."""
+    prepare(con)
     return _df(con, """
         WITH o AS (
             SELECT o.*, a.short_title,
@@ -491,7 +492,30 @@ def validation_summary(con) -> pd.DataFrame:
     """)
 
 
+def _samples_text(sample) -> str:
+    """GX's sample of unexpected values, for people: '-12 000 ; 3,5' rather than '[-12000.0, 3.5]'."""
+    if sample is None or (isinstance(sample, float) and pd.isna(sample)):
+        return ""
+    try:
+        values = json.loads(sample) if isinstance(sample, str) else sample
+    except ValueError:
+        return str(sample)
+    if not isinstance(values, list):
+        values = [values]
+    def one(v):
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            return str(v)
+        return fr.number(v, 0 if float(v).is_integer() else 2)
+    return " ; ".join(one(v) for v in values)
+
+
 def validation_failures(con) -> pd.DataFrame:
+    frame = _validation_failures(con)
+    frame["Exemples"] = [_samples_text(v) for v in frame["Exemples"]]
+    return frame
+
+
+def _validation_failures(con) -> pd.DataFrame:
     return _df(con, """
         WITH last AS (SELECT run_id FROM validation.results ORDER BY validated_at DESC LIMIT 1)
         SELECT suite AS "Table", CASE WHEN blocking THEN 'bloquante' ELSE 'à surveiller' END AS "Nature",

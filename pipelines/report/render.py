@@ -42,9 +42,14 @@ def when(value: datetime, timed: bool = True) -> str:
     return fr.moment(value)
 
 
+COUNTING_COLUMNS = ("Année", "Lot", "Rang", "Rang dans le tourniquet", "Rang proposé")
+
+
 def _cell(value, column: str):
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if column in COUNTING_COLUMNS and isinstance(value, int | float):
+        return str(int(value))  # a year or a rank, not a quantity: no thousands separator
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if column == "Mois" and isinstance(value, date):
