@@ -126,3 +126,34 @@ def test_jupyterlab_is_configured_to_stay_offline():
     makefile = (ROOT / "Makefile").read_text()
     assert "cp -R deploy/jupyter/jupyter_server_config.json deploy/jupyter/labconfig $(LAB_STATE)/config/" in makefile
     assert "JUPYTER_CONFIG_DIR=$(abspath $(LAB_STATE))/config" in makefile
+
+
+def test_startup_file_and_holder_scorecard_match_the_warehouse(demo_db):
+    from pipelines.notebook import open_warehouse
+    from pipelines.report import dossiers
+
+    con = open_warehouse(demo_db)
+    orders = dossiers.startup_orders(con, "juri-gpt")
+    expected = con.execute("SELECT numero_bc, phase_at_date FROM mart.orders_enriched WHERE startup_id = 'juri-gpt' "
+                           "ORDER BY date_bc, numero_bc").fetchall()
+    assert list(orders["Commande"]) == [n for n, _ in expected] and len(expected) >= 2
+    assert [dossiers.PHASES[p] for _, p in expected] == list(orders["Phase à la date"])
+    phases = dossiers.startup_phases(con, "juri-gpt")
+    assert len(phases) == con.execute("SELECT count(*) FROM mart.startup_phases WHERE startup_id = 'juri-gpt'").fetchone()[0]
+    # the holder's refusals per need: every solicitation it answered, and the summary the report shows
+    per_need = dossiers.holder_refusals_per_need(con, "acim-2021", "inetum-lbc")
+    summary = dossiers.holder_refusal_summary(con, "acim-2021", "inetum-lbc").iloc[0]
+    assert len(per_need) == summary["Sollicitations"]
+    assert (per_need["Réponse"] == "refus").sum() == summary["Refus"]
+    assert (per_need["Réponse"] == "désistement").sum() == summary["Désistements"]
+    years = dossiers.holder_orders(con, "acim-2021", "inetum-lbc")
+    total = con.execute("SELECT count(*) FILTER (WHERE montant_ht >= 0) FROM mart.orders_enriched "
+                        "WHERE agreement_id = 'acim-2021' AND holder_id = 'inetum-lbc'").fetchone()[0]
+    assert years["Commandes"].sum() == total
+    declared = dossiers.holder_declarations(con, "acim-2021", "inetum-lbc")
+    assert declared["Commandes"].sum() == total + con.execute(
+        "SELECT count(*) FILTER (WHERE montant_ht < 0) FROM mart.orders_enriched "
+        "WHERE agreement_id = 'acim-2021' AND holder_id = 'inetum-lbc'").fetchone()[0]
+    assert (declared["Déclarées à la DINUM"] + declared["Non déclarées"] == declared["Commandes"]).all()
+    rank = con.execute("SELECT rank FROM ref.holders WHERE agreement_id = 'acim-2021' AND holder_id = 'inetum-lbc'").fetchone()[0]
+    assert dossiers.holder_identity(con, "acim-2021", "inetum-lbc")["Rang dans le tourniquet"].iloc[0] == rank
