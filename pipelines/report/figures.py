@@ -17,6 +17,14 @@ import pandas as pd
 from pipelines import fr
 
 SEVERITIES = ["critique", "alerte", "info"]
+# Kinds of files and validated tables, as analysts name them.
+KINDS = {"commandes": "commandes", "declarations": "déclarations", "besoins": "besoins", "startups": "startups",
+         "phases": "phases", "organisations": "organisations", "decp": "DECP", "incubateurs": "incubateurs"}
+
+
+def _kinds(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    frame[column] = [KINDS.get(v, v) if isinstance(v, str) else v for v in frame[column]]
+    return frame
 STARTUP_RULES = ["HORS_STARTUP", "EXCEPTION_DINUM", "PHASE_NON_ELIGIBLE"]
 
 
@@ -481,6 +489,10 @@ def sources(con, settings) -> pd.DataFrame:
 
 
 def validation_summary(con) -> pd.DataFrame:
+    return _kinds(_validation_summary(con), "Table")
+
+
+def _validation_summary(con) -> pd.DataFrame:
     return _df(con, """
         WITH last AS (SELECT run_id FROM validation.results ORDER BY validated_at DESC LIMIT 1)
         SELECT suite AS "Table", count(*) AS "Attentes", count(*) FILTER (WHERE success) AS "Satisfaites",
@@ -510,7 +522,7 @@ def _samples_text(sample) -> str:
 
 
 def validation_failures(con) -> pd.DataFrame:
-    frame = _validation_failures(con)
+    frame = _kinds(_validation_failures(con), "Table")
     frame["Exemples"] = [_samples_text(v) for v in frame["Exemples"]]
     return frame
 
@@ -534,6 +546,10 @@ def quarantine(con) -> pd.DataFrame:
 
 
 def inbox_files(con) -> pd.DataFrame:
+    return _kinds(_inbox_files(con), "Type")
+
+
+def _inbox_files(con) -> pd.DataFrame:
     return _df(con, """
         SELECT path AS "Fichier", coalesce(kind, '—') AS "Type",
                CASE status WHEN 'charge' THEN 'chargé' WHEN 'rejete' THEN 'rejeté' WHEN 'doublon' THEN 'doublon (déjà lu)'
