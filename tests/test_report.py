@@ -498,3 +498,12 @@ def test_dsfr_header_footer_and_charts_with_their_table(report):
     assert len(figures) == 11
     for _, table_id in figures:
         assert table_id in parsed.tables
+
+
+def test_pdf_without_chromium_says_so_in_french(demo_copy, cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("VIGIE_DB", str(demo_copy))
+    monkeypatch.setenv("VIGIE_CHROMIUM", str(tmp_path / "pas-de-chromium"))
+    code, _, err = cli("report", "--month", "2026-10", "--output", str(tmp_path), "--pdf")
+    assert code == 2
+    assert "Chromium est introuvable" in err and "Traceback" not in err
+    assert not list(tmp_path.glob("*.pdf"))
