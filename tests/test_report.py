@@ -314,8 +314,13 @@ def test_pdf_is_printed_from_the_same_html(demo_copy, cli, monkeypatch, tmp_path
     for title in SECTIONS.values():
         assert title in flat
     con = connect(demo_db)
-    for (finding_id,) in con.execute("SELECT finding_id FROM findings.findings WHERE active AND status = 'open'").fetchall():
+    pages_text = [" ".join(page.split()) for page in text.split("\f")]
+    for finding_id, message in con.execute(
+            "SELECT finding_id, message FROM findings.findings WHERE active AND status = 'open'").fetchall():
         assert finding_id in flat
+        # no cut rows: a finding and the start of its explanation are on the same page
+        page = next(p for p in pages_text if finding_id in p)
+        assert " ".join(message.split())[:40] in page, finding_id
     assert "à 00:00" not in text
 
 def section(html, section_id):
