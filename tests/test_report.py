@@ -387,6 +387,13 @@ def test_reviewed_findings_say_who_and_why(demo_copy, cli, monkeypatch, tmp_path
     block = reviewed.split(f'data-constat="{finding_id}"')[1].split("</tbody>")[0]
     assert "Camille Martin" in block and "Bon de commande annulé par l'acheteur" in unescape(block)
     assert "24/11/2026" in block  # reviewed on the pinned day
+    con = connect(demo_copy)
+    events = con.execute("SELECT event FROM findings.events WHERE finding_id = ? ORDER BY event_at",
+                         [finding_id]).fetchall()
+    con.close()
+    history = unescape(block).split("Historique : ")[1].split("<")[0]
+    assert len(history.split(" ; ")) == len(events) and "revu" in [e for (e,) in events]
+    assert history.startswith("ouvert le ") and "revu le 24/11/2026" in history
 
 
 TYPO = "1400000011"  # the demo's 152 340 000 € order (a typo: extra zeros), July 2026, ACIM 2026 lot 1

@@ -190,7 +190,21 @@ def reviewed_findings(con, month: Month, agreement_id: str | None = None) -> pd.
     frame = _df(con, FINDINGS_SQL + """ AND f.status = 'reviewed'
           AND timezone('Europe/Paris', f.reviewed_at)::DATE >= $start
         ORDER BY f.reviewed_at, f.rule, f.subject""", {"start": month.start, "agreement": agreement_id})
+    frame["Historique"] = [finding_history(con, finding_id) for finding_id in frame["Constat"]]
     return frame.drop(columns=["Nouveau", "Écrire à"])
+
+
+EVENTS = {"ouvert": "ouvert", "disparu": "disparu", "reapparu": "réapparu", "revu": "revu", "modifie": "modifié"}
+
+
+def finding_history(con, finding_id: str) -> str:
+    """'ouvert le 24/11/2026 ; revu le 25/11/2026 (motif)' from findings.events."""
+    rows = con.execute("""
+        SELECT event, timezone('Europe/Paris', event_at)::DATE, detail FROM findings.events
+        WHERE finding_id = ? ORDER BY event_at
+    """, [finding_id]).fetchall()
+    return " ; ".join(f"{EVENTS.get(e, e)} le {fr.day(d)}" + (f" ({detail})" if detail and e == "revu" else "")
+                      for e, d, detail in rows)
 
 
 def findings_grid(open_frame: pd.DataFrame) -> pd.DataFrame:

@@ -139,7 +139,7 @@ def _finding_groups(frame: pd.DataFrame, titles: dict[str, str], prefix: str) ->
                 "rows": [{"id": r["Constat"], "new": bool(r.get("Nouveau", False)),
                           "cells": [_cell(r[c], c) for c in shown.columns],
                           "explanation": r["Explication"], "contact": _text(r.get("Écrire à")),
-                          "reason": _text(r.get("Motif"))} for _, r in rows.iterrows()],
+                          "reason": _text(r.get("Motif")), "history": _text(r.get("Historique"))} for _, r in rows.iterrows()],
             })
         groups.append({"severity": severity, "label": SEVERITY_LABELS[severity], "badge": SEVERITY_BADGES[severity],
                        "count": len(part), "rules": rules})
