@@ -18,9 +18,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/vigie demo
 
+# axe-core for the report's accessibility test, pinned in tests/browser/package-lock.json.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
 # `make test` alone does the whole set-up on a fresh machine, then runs every test (browser
 # and slow ones included). Each prerequisite is one target: add yours to TEST_PREREQS.
-TEST_PREREQS := $(STAMP) test-chromium
+TEST_PREREQS := $(STAMP) test-chromium $(AXE)
 test: $(TEST_PREREQS)
 	$(BIN)/python -m pytest
 
@@ -59,11 +65,22 @@ test-clock: $(STAMP) test-faketime
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests benchmarks
 
-# JupyterLab on the demo warehouse, with no call home (see deploy/jupyter/).
+# JupyterLab on the demo warehouse, in French, with no call home (see deploy/jupyter/).
+# Works as root (CI machines); everything it writes (settings, workspaces, checkpoints,
+# runtime files) goes to $(LAB_STATE), never into a tracked folder.
+LAB_STATE ?= data/lab
+LAB_ARGS ?=
 lab: $(STAMP)
-	test -f $(DEMO_DB) || $(BIN)/vigie demo
-	PATH=$(CURDIR)/$(BIN):$$PATH VIGIE_DB=$(CURDIR)/$(DEMO_DB) JUPYTER_CONFIG_DIR=$(CURDIR)/deploy/jupyter \
-	  $(BIN)/jupyter lab --notebook-dir=notebooks
+	test -f $(DEMO_DB) || $(BIN)/vigie demo --db $(DEMO_DB)
+	mkdir -p $(LAB_STATE)/checkpoints $(LAB_STATE)/runtime $(LAB_STATE)/config
+	cp -R deploy/jupyter/jupyter_server_config.json deploy/jupyter/labconfig $(LAB_STATE)/config/
+	cp -R -n deploy/jupyter/user-settings $(LAB_STATE)/
+	PATH=$(CURDIR)/$(BIN):$$PATH VIGIE_DB=$(abspath $(DEMO_DB)) JUPYTER_CONFIG_DIR=$(abspath $(LAB_STATE))/config \
+	  JUPYTER_RUNTIME_DIR=$(abspath $(LAB_STATE))/runtime \
+	  $(BIN)/jupyter lab --notebook-dir=notebooks --allow-root \
+	  --LabApp.user_settings_dir=$(abspath $(LAB_STATE))/user-settings \
+	  --LabApp.workspaces_dir=$(abspath $(LAB_STATE))/workspaces \
+	  --FileCheckpoints.checkpoint_dir=$(abspath $(LAB_STATE))/checkpoints $(LAB_ARGS)
 
 BENCH_SCALE ?= small
 bench: $(STAMP)

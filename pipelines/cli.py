@@ -218,6 +218,7 @@ def build_parser() -> Parser:
     p.add_argument("--month", required=True, type=_month, metavar="AAAA-MM", help="mois du rapport")
     p.add_argument("--output", metavar="DOSSIER", help="dossier de sortie (défaut : reports/AAAA-MM/)")
     p.add_argument("--agreement", metavar="ID", help="un seul accord-cadre (ex. acim-2026) ; défaut : tous")
+    p.add_argument("--pdf", action="store_true", help="écrire aussi le rapport en PDF (imprimé par Chromium)")
 
     p = add(
         "run",

@@ -281,7 +281,8 @@ def cmd_alert(args) -> int:
     return 1 if outcome.status == "echec" else 0
 
 
-def report_step(job, month: str, output: str | None, agreement: str | None = None) -> jobs.StepOutcome:
+def report_step(job, month: str, output: str | None, agreement: str | None = None,
+                pdf: bool = False) -> jobs.StepOutcome:
     from pipelines.report import render
 
     if agreement and not warehouse.scalar(job.con, "SELECT count(*) FROM ref.agreements WHERE agreement_id = ?",
@@ -292,6 +293,12 @@ def report_step(job, month: str, output: str | None, agreement: str | None = Non
     target = Path(output) if output else (
         job.settings.data_dir / "rapports" / month if job.recorder.command == "demo" else Path("reports") / month)
     path = render.render(job.con, job.settings, month, target, agreement)
+    if pdf:
+        from pipelines.report.pdf import print_pdf
+
+        pdf_path = print_pdf(path)
+        return jobs.StepOutcome("ok", f"Rapport de {month} écrit : {path} et {pdf_path}",
+                                {"fichier": str(path), "pdf": str(pdf_path)})
     return jobs.StepOutcome("ok", f"Rapport de {month} écrit : {path}", {"fichier": str(path)})
 
 
@@ -299,7 +306,8 @@ def cmd_report(args) -> int:
     settings = _settings(args)
     with jobs.run(settings, "report", {"month": args.month}) as job:
         job.step("reference", ingest.sync_reference)
-        outcome = job.step("report", report_step, month=args.month, output=args.output, agreement=args.agreement)
+        outcome = job.step("report", report_step, month=args.month, output=args.output, agreement=args.agreement,
+                           pdf=getattr(args, "pdf", False))
     print(outcome.message)
     return 0
 

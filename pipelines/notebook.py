@@ -39,3 +39,20 @@ def latest_month(con) -> Month:
     """The last month with orders — the one a monthly report would cover."""
     key = con.execute("SELECT strftime(max(date_bc), '%Y-%m') FROM mart.orders").fetchone()[0]
     return Month.parse(key or "2026-01")
+
+
+def show(frame, hide: tuple[str, ...] = ("agreement_id",), rows: int | None = 50):
+    """A frame as people read it: French amounts, percentages, dates and months (the
+    report's own cell formatting), no index, no raw floats or microseconds."""
+    from pipelines.report.render import _cell
+
+    shown = frame.drop(columns=[c for c in hide if c in frame.columns])
+    if rows is not None:
+        shown = shown.head(rows)
+    formatters = {c: (lambda v, c=c: _cell(v, c)) for c in shown.columns}
+    return shown.style.format(formatters, na_rep="—").hide(axis="index")
+
+
+def french_columns(frame, names: dict[str, str]):
+    """Rename the columns of a free query to French labels."""
+    return frame.rename(columns=names)

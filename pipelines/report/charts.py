@@ -5,12 +5,57 @@ French number formats (decimal comma, thin space for thousands), DSFR colours.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
+
+from pipelines import fr
 
 # DSFR illustrative palette (blue France, then "couleurs illustratives")
 PALETTE = ["#000091", "#E1000F", "#009081", "#C3992A", "#6A6AF4", "#A558A0", "#E4794A", "#417DC4"]
 SEVERITY_COLOURS = {"critique": "#CE0500", "alerte": "#B34000", "info": "#0063CB"}
+
+
+SHORT_MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+
+
+def short_month(value) -> str:
+    """date(2026, 7, 1) -> 'juil. 2026' (axis labels)."""
+    return f"{SHORT_MONTHS[value.month - 1]} {value.year}"
+
+
+def money_tick(value: float) -> str:
+    """Axis labels in French: '150 M€', '500 k€', '2,5 M€', '0 €'."""
+    size = abs(value)
+    number, unit = (value / 1e6, "M€") if size >= 1e6 else ((value / 1e3, "k€") if size >= 1e3 else (value, "€"))
+    return f"{fr.number(number, 0 if float(round(number, 6)).is_integer() else 1)}{fr.NBSP}{unit}"
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values from min(low, 0) to at least high."""
+    low, high = min(float(low), 0.0), max(float(high), 0.0)
+    if high - low <= 0:
+        return [0.0]
+    raw = (high - low) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.floor(low / step) * step
+    ticks = [first]
+    while ticks[-1] < high - step * 1e-9:
+        ticks.append(ticks[-1] + step)
+    return ticks
+
+
+def money_axis(fig: go.Figure, values, axis: str = "y") -> go.Figure:
+    """Amount axis with French ticks (plotly's own would read '150M €')."""
+    series = pd.to_numeric(pd.Series(list(values)), errors="coerce").dropna()
+    if series.empty:
+        return fig
+    ticks = nice_ticks(series.min(), series.max())
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    update(tickmode="array", tickvals=ticks, ticktext=[money_tick(t) for t in ticks], range=[ticks[0], ticks[-1]])
+    return fig
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
@@ -46,7 +91,7 @@ def month_vs_previous(frame: pd.DataFrame, month_label: str, previous_label: str
                hovertemplate="%{x}<br>%{y:,.0f} € HT<extra>" + month_label + "</extra>"),
     ])
     fig.update_layout(barmode="group")
-    fig.update_yaxes(ticksuffix=" €")
+    money_axis(fig, [*frame["Montant HT du mois précédent"], *frame["Montant HT du mois"]])
     return _layout(fig, title)
 
 
@@ -57,7 +102,8 @@ def severities(frame: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(
         x=frame["Gravité"], y=frame["Constats ouverts"],
         marker_color=[SEVERITY_COLOURS.get(s, "#666") for s in frame["Gravité"]],
-        hovertemplate="%{x} : %{y} constat(s)<extra></extra>"))
+        customdata=[fr.plural(int(n), "constat") for n in frame["Constats ouverts"]],
+        hovertemplate="%{x} : %{customdata}<extra></extra>"))
     return _layout(fig, title, 300)
 
 
@@ -68,10 +114,11 @@ def volume_bars(frame: pd.DataFrame, dimension: str, title: str) -> go.Figure:
     for i, (agreement, part) in enumerate(frame.groupby("Accord-cadre", sort=True)):
         part = part.sort_values("Montant HT")
         fig.add_bar(name=agreement, y=part[dimension], x=part["Montant HT"], orientation="h",
-                    marker_color=PALETTE[i % len(PALETTE)], customdata=part["Commandes"],
-                    hovertemplate="%{y}<br>%{x:,.0f} € HT (%{customdata} commande(s))<extra>" + agreement + "</extra>")
+                    marker_color=PALETTE[i % len(PALETTE)],
+                    customdata=[fr.plural(int(n), "commande") for n in part["Commandes"]],
+                    hovertemplate="%{y}<br>%{x:,.0f} € HT (%{customdata})<extra>" + agreement + "</extra>")
     fig.update_layout(barmode="group")
-    fig.update_xaxes(ticksuffix=" €")
+    money_axis(fig, frame["Montant HT"], "x")
     return _layout(fig, title, max(300, 40 * frame[dimension].nunique() + 120))
 
 
@@ -80,10 +127,10 @@ def trend_lines(frame: pd.DataFrame, title: str) -> go.Figure:
         return _empty(title)
     fig = go.Figure()
     for i, (agreement, part) in enumerate(frame.groupby("Accord-cadre", sort=True)):
-        fig.add_scatter(name=agreement, x=part["Mois"], y=part["Montant HT"], mode="lines+markers",
-                        line={"color": PALETTE[i % len(PALETTE)]},
+        fig.add_scatter(name=agreement, x=[short_month(m) for m in part["Mois"]], y=part["Montant HT"],
+                        mode="lines+markers", line={"color": PALETTE[i % len(PALETTE)]},
                         hovertemplate="%{x}<br>%{y:,.0f} € HT<extra>" + agreement + "</extra>")
-    fig.update_yaxes(ticksuffix=" €")
+    money_axis(fig, frame["Montant HT"])
     fig.update_xaxes(type="category")
     return _layout(fig, title)
 
@@ -103,7 +150,7 @@ def startup_share(frame: pd.DataFrame) -> go.Figure:
                hovertemplate="%{x}<br>%{y:,.1f} % (%{customdata:,.0f} € HT)<extra></extra>"),
     ])
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(ticksuffix=" %", range=[0, 100])
+    fig.update_yaxes(ticksuffix="\u00a0%", range=[0, 100])
     return _layout(fig, title)
 
 
@@ -116,7 +163,8 @@ def refusals(frame: pd.DataFrame) -> go.Figure:
         go.Bar(name="Refus", y=labels, x=frame["Refus"], orientation="h", marker_color="#E1000F",
                hovertemplate="%{y}<br>%{x} refus<extra></extra>"),
         go.Bar(name="Désistements", y=labels, x=frame["Désistements"], orientation="h", marker_color="#E4794A",
-               hovertemplate="%{y}<br>%{x} désistement(s)<extra></extra>"),
+               customdata=[fr.plural(int(n), "désistement") for n in frame["Désistements"]],
+               hovertemplate="%{y}<br>%{customdata}<extra></extra>"),
     ])
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
@@ -137,7 +185,7 @@ def lot_consumption(frame: pd.DataFrame) -> go.Figure:
                            hovertemplate="%{x}<br>%{y:,.1f} % (%{customdata:,.0f} € HT)<extra></extra>"))
     fig.add_hline(y=75, line_dash="dot", line_color="#B34000", annotation_text="75 % : avenant possible")
     fig.add_hline(y=100, line_dash="dash", line_color="#CE0500", annotation_text="100 % : maximum atteint")
-    fig.update_yaxes(ticksuffix=" %", rangemode="tozero")
+    fig.update_yaxes(ticksuffix="\u00a0%", rangemode="tozero")
     return _layout(fig, title)
 
 

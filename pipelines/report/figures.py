@@ -10,12 +10,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 
 from pipelines import fr
 
 SEVERITIES = ["critique", "alerte", "info"]
+# Kinds of files and validated tables, as analysts name them.
+KINDS = {"commandes": "commandes", "declarations": "déclarations", "besoins": "besoins", "startups": "startups",
+         "phases": "phases", "organisations": "organisations", "decp": "DECP", "incubateurs": "incubateurs"}
+
+
+def _kinds(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    frame[column] = [KINDS.get(v, v) if isinstance(v, str) else v for v in frame[column]]
+    return frame
 STARTUP_RULES = ["HORS_STARTUP", "EXCEPTION_DINUM", "PHASE_NON_ELIGIBLE"]
 
 
@@ -52,6 +61,19 @@ def _df(con, query: str, params=None) -> pd.DataFrame:
     return con.execute(query, params or []).df()
 
 
+REPORT_SQL = Path(__file__).parent / "sql" / "report_orders.sql"
+
+
+def prepare(con) -> None:
+    """Temporary views of the orders as the report counts them (see report_orders.sql);
+    idempotent, and the warehouse file is not changed (works on a read-only connection)."""
+    text = "\n".join(line for line in REPORT_SQL.read_text(encoding="utf-8").splitlines()
+                     if not line.lstrip().startswith("--"))  # comments may hold a ';'
+    for statement in text.split(";"):
+        if statement.strip():
+            con.execute(statement)
+
+
 # ------------------------------------------------------------------ agreements
 
 
@@ -76,7 +98,7 @@ def agreements(con) -> pd.DataFrame:
         if row["lots_without_max"]:
             missing.append("montant maximum non publié (PLAFOND non évaluée)")
         unknowns.append(" ; ".join(missing) if missing else "—")
-    frame["Inconnu"] = unknowns
+    frame["Non publié"] = unknowns
     return frame
 
 
@@ -85,24 +107,135 @@ def agreement_ids_with_orders(con) -> list[str]:
         "SELECT DISTINCT agreement_id FROM mart.orders_enriched WHERE agreement_id IS NOT NULL ORDER BY 1").fetchall()]
 
 
+def month_coverage(con, month: Month) -> dict:
+    """Which agreements' periods cover the month; which periods are not published."""
+    rows = con.execute("""
+        SELECT short_title, period_start, period_end FROM ref.agreements ORDER BY agreement_id
+    """).fetchall()
+    covering = [t for t, start, end in rows if start is not None and end is not None
+                and start < month.end and end >= month.start]
+    unknown = [t for t, start, end in rows if start is None or end is None]
+    return {"covering": covering, "unknown": unknown, "outside": not covering}
+
+
 # ------------------------------------------------------------------ 1. synthèse
 
 
+def set_aside_orders(con, agreement_id: str | None = None) -> pd.DataFrame:
+    """Orders whose amount is flagged MONTANT_ATYPIQUE and not reviewed yet: shown, never summed."""
+    prepare(con)
+    return _df(con, """
+        SELECT a.short_title AS "Accord-cadre", o.numero_bc AS "Commande", o.date_bc AS "Date",
+               coalesce(o.buyer_name, o.acheteur) AS "Acheteur", o.montant_ht AS "Montant HT écarté",
+               f.message AS "Pourquoi", o.atypical_finding_id AS "Constat"
+        FROM report_orders o
+        LEFT JOIN ref.agreements a ON a.agreement_id = o.agreement_id
+        LEFT JOIN findings.findings f ON f.finding_id = o.atypical_finding_id
+        WHERE o.set_aside AND ($agreement IS NULL OR o.agreement_id = $agreement)
+        ORDER BY o.date_bc, o.numero_bc
+    """, {"agreement": agreement_id})
+
+
+def credit_notes(con, month: Month, agreement_id: str | None = None) -> int:
+    """Credit notes (negative corrective orders) of the month: in amounts, not in order counts."""
+    prepare(con)
+    return con.execute("""
+        SELECT count(*) FROM report_orders
+        WHERE credit_note AND date_bc >= ? AND date_bc < ? AND (?::VARCHAR IS NULL OR agreement_id = ?)
+    """, [month.start, month.end, agreement_id, agreement_id]).fetchone()[0]
+
+
+# ------------------------------------------------------------------ constats à traiter
+
+
+def rule_titles() -> dict[str, str]:
+    from pipelines.agreements import load_catalogue
+
+    return {r["rule"]: r["title"] for r in load_catalogue()}
+
+
+FINDINGS_SQL = """
+    SELECT f.finding_id AS "Constat", f.severity AS "Gravité", f.rule AS "Règle",
+           a.short_title AS "Accord-cadre",
+           coalesce(o.date_bc, (SELECT min(s.date_besoin) FROM mart.solicitations s
+                                 WHERE s.numero_besoin = f.numero_besoin)) AS "Date",
+           CASE f.subject_type WHEN 'commande' THEN 'commande ' WHEN 'besoin' THEN 'besoin '
+                WHEN 'sollicitation' THEN 'sollicitation ' WHEN 'lot' THEN 'lot ' WHEN 'source' THEN 'source '
+                ELSE '' END || CASE WHEN f.subject_type = 'titulaire' THEN 'titulaire ' || coalesce(f.titulaire, f.subject)
+                                    ELSE f.subject END AS "Objet",
+           f.amount_ht AS "Montant HT",
+           timezone('Europe/Paris', f.first_seen_at)::DATE AS "Vu le",
+           f.message AS "Explication", f.contact AS "Écrire à",
+           timezone('Europe/Paris', f.first_seen_at)::DATE >= $start AS "Nouveau",
+           f.reviewed_by AS "Revu par", timezone('Europe/Paris', f.reviewed_at)::DATE AS "Revu le",
+           f.review_reason AS "Motif"
+    FROM findings.findings f
+    LEFT JOIN mart.orders o ON o.numero_bc = f.numero_bc AND f.subject_type = 'commande'
+    LEFT JOIN ref.agreements a ON a.agreement_id = f.agreement_id
+    WHERE f.active AND ($agreement IS NULL OR f.agreement_id = $agreement OR f.agreement_id IS NULL)
+"""
+
+
+def open_findings(con, month: Month, agreement_id: str | None = None) -> pd.DataFrame:
+    """Every open finding, whatever its date: what the analyst has to handle. `Nouveau`:
+    first seen since the start of the month reported on."""
+    frame = _df(con, FINDINGS_SQL + """ AND f.status = 'open'
+        ORDER BY CASE f.severity WHEN 'critique' THEN 0 WHEN 'alerte' THEN 1 ELSE 2 END, f.rule,
+                 "Date" NULLS LAST, f.subject""", {"start": month.start, "agreement": agreement_id})
+    return frame.drop(columns=["Revu par", "Revu le", "Motif"])
+
+
+def reviewed_findings(con, month: Month, agreement_id: str | None = None) -> pd.DataFrame:
+    """Findings reviewed since the start of the month: who, when and why."""
+    frame = _df(con, FINDINGS_SQL + """ AND f.status = 'reviewed'
+          AND timezone('Europe/Paris', f.reviewed_at)::DATE >= $start
+        ORDER BY f.reviewed_at, f.rule, f.subject""", {"start": month.start, "agreement": agreement_id})
+    frame["Historique"] = [finding_history(con, finding_id) for finding_id in frame["Constat"]]
+    return frame.drop(columns=["Nouveau", "Écrire à"])
+
+
+EVENTS = {"ouvert": "ouvert", "disparu": "disparu", "reapparu": "réapparu", "revu": "revu", "modifie": "modifié"}
+
+
+def finding_history(con, finding_id: str) -> str:
+    """'ouvert le 24/11/2026 ; revu le 25/11/2026 (motif)' from findings.events."""
+    rows = con.execute("""
+        SELECT event, timezone('Europe/Paris', event_at)::DATE, detail FROM findings.events
+        WHERE finding_id = ? ORDER BY event_at
+    """, [finding_id]).fetchall()
+    return " ; ".join(f"{EVENTS.get(e, e)} le {fr.day(d)}" + (f" ({detail})" if detail and e == "revu" else "")
+                      for e, d, detail in rows)
+
+
+def findings_grid(open_frame: pd.DataFrame) -> pd.DataFrame:
+    """Open findings counted per rule (rows) and severity (columns)."""
+    if open_frame.empty:
+        return pd.DataFrame(columns=["Règle", *SEVERITIES])
+    grid = open_frame.pivot_table(index="Règle", columns="Gravité", values="Constat", aggfunc="count", fill_value=0)
+    grid = grid.reindex(columns=SEVERITIES, fill_value=0)
+    order = grid.apply(lambda r: tuple(-r[s] for s in SEVERITIES), axis=1).sort_values().index
+    return grid.loc[order].reset_index()
+
+
+
 def orders_by_agreement(con, month: Month) -> pd.DataFrame:
-    """Orders and HT amounts of the month, the previous month and the year to date."""
+    """Orders and HT amounts of the month, the previous month and the year to date: true
+    totals, without the set-aside atypical amounts; credit notes lower amounts, are not orders."""
+    prepare(con)
     return _df(con, """
         SELECT a.short_title AS "Accord-cadre", a.agreement_id,
-               count(*) FILTER (WHERE o.date_bc >= $start AND o.date_bc < $end) AS "Commandes du mois",
-               coalesce(sum(o.montant_ht) FILTER (WHERE o.date_bc >= $start AND o.date_bc < $end), 0)
+               count(*) FILTER (WHERE o.counted AND o.date_bc >= $start AND o.date_bc < $end) AS "Commandes du mois",
+               coalesce(sum(o.montant_ht) FILTER (WHERE NOT o.set_aside AND o.date_bc >= $start AND o.date_bc < $end), 0)
                    AS "Montant HT du mois",
-               count(*) FILTER (WHERE o.date_bc >= $pstart AND o.date_bc < $start) AS "Commandes du mois précédent",
-               coalesce(sum(o.montant_ht) FILTER (WHERE o.date_bc >= $pstart AND o.date_bc < $start), 0)
+               count(*) FILTER (WHERE o.counted AND o.date_bc >= $pstart AND o.date_bc < $start)
+                   AS "Commandes du mois précédent",
+               coalesce(sum(o.montant_ht) FILTER (WHERE NOT o.set_aside AND o.date_bc >= $pstart AND o.date_bc < $start), 0)
                    AS "Montant HT du mois précédent",
-               count(*) FILTER (WHERE o.date_bc >= $ystart AND o.date_bc < $end) AS "Commandes depuis janvier",
-               coalesce(sum(o.montant_ht) FILTER (WHERE o.date_bc >= $ystart AND o.date_bc < $end), 0)
+               count(*) FILTER (WHERE o.counted AND o.date_bc >= $ystart AND o.date_bc < $end) AS "Commandes depuis janvier",
+               coalesce(sum(o.montant_ht) FILTER (WHERE NOT o.set_aside AND o.date_bc >= $ystart AND o.date_bc < $end), 0)
                    AS "Montant HT depuis janvier"
         FROM ref.agreements a
-        LEFT JOIN mart.orders_enriched o ON o.agreement_id = a.agreement_id
+        LEFT JOIN report_orders o ON o.agreement_id = a.agreement_id
         GROUP BY ALL
         HAVING count(o.numero_bc) > 0
         ORDER BY a.agreement_id
@@ -159,13 +292,15 @@ DIMENSIONS = {
 def volume(con, month: Month, by: str = "ministere", agreement_id: str | None = None) -> pd.DataFrame:
     """Orders and HT of the month per ministry (or beneficiary, holder), per agreement."""
     label, expression = DIMENSIONS[by]
+    prepare(con)
     return _df(con, f"""
         SELECT a.short_title AS "Accord-cadre", {expression} AS "{label}",
-               count(*) AS "Commandes", sum(o.montant_ht) AS "Montant HT"
-        FROM mart.orders_enriched o
+               count(*) FILTER (WHERE o.counted) AS "Commandes", sum(o.montant_ht) AS "Montant HT"
+        FROM report_orders o
         JOIN ref.agreements a ON a.agreement_id = o.agreement_id
         LEFT JOIN ref.ministries m ON m.ministry = o.buyer_ministry
         WHERE o.date_bc >= $start AND o.date_bc < $end AND ($agreement IS NULL OR o.agreement_id = $agreement)
+          AND NOT o.set_aside
         GROUP BY ALL
         ORDER BY 1, "Montant HT" DESC, 2
     """, {"start": month.start, "end": month.end, "agreement": agreement_id})  # noqa: S608 - expression from DIMENSIONS
@@ -176,13 +311,31 @@ def trend(con, month: Month, months: int = 12, agreement_id: str | None = None) 
     first = Month.parse(month.key)
     for _ in range(months - 1):
         first = first.previous
-    return _df(con, """
-        SELECT strftime(o.month, '%Y-%m') AS "Mois", a.short_title AS "Accord-cadre",
-               count(*) AS "Commandes", sum(o.montant_ht) AS "Montant HT"
-        FROM mart.orders_enriched o JOIN ref.agreements a ON a.agreement_id = o.agreement_id
+    prepare(con)
+    frame = _df(con, """
+        SELECT o.month AS "Mois", a.short_title AS "Accord-cadre",
+               count(*) FILTER (WHERE o.counted) AS "Commandes", sum(o.montant_ht) AS "Montant HT"
+        FROM report_orders o JOIN ref.agreements a ON a.agreement_id = o.agreement_id
         WHERE o.date_bc >= $start AND o.date_bc < $end AND ($agreement IS NULL OR o.agreement_id = $agreement)
+          AND NOT o.set_aside
         GROUP BY ALL ORDER BY 1, 2
     """, {"start": first.start, "end": month.end, "agreement": agreement_id})
+    if frame.empty:
+        return frame
+    # Every month of the window, with zero where an agreement had no order: a gap is news.
+    window = [first.start]
+    while len(window) < months_count(first, month):
+        window.append(Month.parse(window[-1].strftime("%Y-%m")).end)
+    grid = pd.MultiIndex.from_product([window, sorted(frame["Accord-cadre"].unique())], names=["Mois", "Accord-cadre"])
+    frame["Mois"] = pd.to_datetime(frame["Mois"]).dt.date
+    full = frame.set_index(["Mois", "Accord-cadre"]).reindex(grid).reset_index()
+    full["Commandes"] = full["Commandes"].fillna(0).astype(int)
+    full["Montant HT"] = full["Montant HT"].astype(float).fillna(0.0)
+    return full
+
+
+def months_count(first: Month, last: Month) -> int:
+    return (last.start.year - first.start.year) * 12 + last.start.month - first.start.month + 1
 
 
 # ------------------------------------------------------------------ 3. Startups d'État
@@ -221,12 +374,13 @@ def _evidence_text(evidence) -> str:
 def startup_share(con, month: Month) -> pd.DataFrame:
     """Share of HT amounts going to listed Startups d'État, per agreement that requires
     them: over the month and since the agreement started."""
+    prepare(con)
     return _df(con, """
         WITH o AS (
             SELECT o.*, a.short_title,
                    o.startup_id IS NOT NULL AND (o.startup_in_current_list OR o.startup_listed_at_date) AS listed
-            FROM mart.orders_enriched o JOIN ref.agreements a ON a.agreement_id = o.agreement_id
-            WHERE a.startups_required AND o.date_bc < $end
+            FROM report_orders o JOIN ref.agreements a ON a.agreement_id = o.agreement_id
+            WHERE a.startups_required AND o.date_bc < $end AND NOT o.set_aside
         )
         SELECT short_title AS "Accord-cadre", agreement_id,
                coalesce(sum(montant_ht) FILTER (WHERE date_bc >= $start), 0) AS "Montant HT du mois",
@@ -303,12 +457,14 @@ def tourniquet_summary(con) -> pd.DataFrame:
 
 
 def lot_consumption(con) -> pd.DataFrame:
+    """Consumption of each lot's maximum, without the set-aside atypical amounts."""
+    prepare(con)
     return _df(con, """
         SELECT a.short_title AS "Accord-cadre", c.agreement_id, c.lot AS "Lot", c.title AS "Intitulé",
                c.maximum_ht AS "Maximum HT", c.consumed_ht AS "Consommé HT", c.share AS "Part consommée",
                c.orders AS "Bons de commande", c.decp_contracts AS "Marchés subséquents (DECP)",
-               a.plafond_alert_share AS "Seuil d'alerte"
-        FROM mart.lot_consumption c JOIN ref.agreements a ON a.agreement_id = c.agreement_id
+               a.plafond_alert_share AS "Seuil d'alerte", c.set_aside_ht AS "Montant HT écarté (atypique)"
+        FROM report_lot_consumption c JOIN ref.agreements a ON a.agreement_id = c.agreement_id
         WHERE c.orders > 0 OR c.decp_contracts > 0 OR c.maximum_ht IS NOT NULL
         ORDER BY a.agreement_id, c.lot
     """)
@@ -347,6 +503,10 @@ def sources(con, settings) -> pd.DataFrame:
 
 
 def validation_summary(con) -> pd.DataFrame:
+    return _kinds(_validation_summary(con), "Table")
+
+
+def _validation_summary(con) -> pd.DataFrame:
     return _df(con, """
         WITH last AS (SELECT run_id FROM validation.results ORDER BY validated_at DESC LIMIT 1)
         SELECT suite AS "Table", count(*) AS "Attentes", count(*) FILTER (WHERE success) AS "Satisfaites",
@@ -358,7 +518,30 @@ def validation_summary(con) -> pd.DataFrame:
     """)
 
 
+def _samples_text(sample) -> str:
+    """GX's sample of unexpected values, for people: '-12 000 ; 3,5' rather than '[-12000.0, 3.5]'."""
+    if sample is None or (isinstance(sample, float) and pd.isna(sample)):
+        return ""
+    try:
+        values = json.loads(sample) if isinstance(sample, str) else sample
+    except ValueError:
+        return str(sample)
+    if not isinstance(values, list):
+        values = [values]
+    def one(v):
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            return str(v)
+        return fr.number(v, 0 if float(v).is_integer() else 2)
+    return " ; ".join(one(v) for v in values)
+
+
 def validation_failures(con) -> pd.DataFrame:
+    frame = _kinds(_validation_failures(con), "Table")
+    frame["Exemples"] = [_samples_text(v) for v in frame["Exemples"]]
+    return frame
+
+
+def _validation_failures(con) -> pd.DataFrame:
     return _df(con, """
         WITH last AS (SELECT run_id FROM validation.results ORDER BY validated_at DESC LIMIT 1)
         SELECT suite AS "Table", CASE WHEN blocking THEN 'bloquante' ELSE 'à surveiller' END AS "Nature",
@@ -377,8 +560,14 @@ def quarantine(con) -> pd.DataFrame:
 
 
 def inbox_files(con) -> pd.DataFrame:
+    return _kinds(_inbox_files(con), "Type")
+
+
+def _inbox_files(con) -> pd.DataFrame:
     return _df(con, """
-        SELECT path AS "Fichier", coalesce(kind, '—') AS "Type", status AS "Statut", rows_read AS "Lues",
+        SELECT path AS "Fichier", coalesce(kind, '—') AS "Type",
+               CASE status WHEN 'charge' THEN 'chargé' WHEN 'rejete' THEN 'rejeté' WHEN 'doublon' THEN 'doublon (déjà lu)'
+                    ELSE status END AS "Statut", rows_read AS "Lues",
                rows_loaded AS "Chargées", rows_quarantined AS "En quarantaine", coalesce(reason, '') AS "Remarque"
         FROM stg.inbox_files ORDER BY seq
     """)
@@ -394,11 +583,13 @@ def resolution_review(con) -> pd.DataFrame:
 
 def decp_beside_orders(con) -> pd.DataFrame:
     """Per agreement: orders of the inbox beside the contracts DECP publishes for it."""
+    prepare(con)
     return _df(con, """
         SELECT a.short_title AS "Accord-cadre",
-               (SELECT count(*) FROM mart.orders_enriched o WHERE o.agreement_id = a.agreement_id) AS "Commandes (boîte de dépôt)",
-               (SELECT coalesce(sum(montant_ht), 0) FROM mart.orders_enriched o WHERE o.agreement_id = a.agreement_id)
-                   AS "Montant HT (boîte de dépôt)",
+               (SELECT count(*) FROM report_orders o WHERE o.agreement_id = a.agreement_id AND o.counted)
+                   AS "Commandes (boîte de dépôt)",
+               (SELECT coalesce(sum(montant_ht), 0) FROM report_orders o WHERE o.agreement_id = a.agreement_id
+                   AND NOT o.set_aside) AS "Montant HT (boîte de dépôt)",
                (SELECT count(DISTINCT uid) FROM mart.decp_contracts d WHERE d.agreement_id = a.agreement_id)
                    AS "Contrats publiés (DECP)",
                (SELECT coalesce(sum(montant), 0) FROM (SELECT DISTINCT uid, montant FROM mart.decp_contracts d

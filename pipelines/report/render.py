@@ -30,13 +30,32 @@ def _plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
 
 
+# Columns where the time of day matters (a refresh at 06:30); elsewhere a date is a day.
+TIMED_COLUMNS = {"Dernière actualisation réussie"}
+
+
+def when(value: datetime, timed: bool = True) -> str:
+    """'24/11/2026 à 09:00' where the time matters, '24/11/2026' otherwise (never « à 00:00 »)."""
+    value = value.astimezone(PARIS) if value.tzinfo else value
+    if not timed or (value.hour, value.minute) == (0, 0):
+        return fr.day(value)
+    return fr.moment(value)
+
+
+COUNTING_COLUMNS = ("Année", "Lot", "Rang", "Rang dans le tourniquet", "Rang proposé")
+
+
 def _cell(value, column: str):
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if column in COUNTING_COLUMNS and isinstance(value, int | float):
+        return str(int(value))  # a year or a rank, not a quantity: no thousands separator
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
+    if column == "Mois" and isinstance(value, date):
+        return fr.month(value.year, value.month)
     if isinstance(value, datetime):
-        return fr.moment(value.astimezone(PARIS) if value.tzinfo else value)
+        return when(value, column in TIMED_COLUMNS)
     if isinstance(value, date):
         return fr.day(value)
     if isinstance(value, bool):
@@ -58,28 +77,88 @@ MAX_ROWS = 200
 
 
 def table(frame: pd.DataFrame, table_id: str, caption: str, hide: tuple[str, ...] = ("agreement_id",),
-          max_rows: int | None = MAX_ROWS) -> dict:
-    columns = [c for c in frame.columns if c not in hide]
+          max_rows: int | None = MAX_ROWS, detail: tuple[str, ...] = ()) -> dict:
+    """A table for the template. Columns in `detail` (long texts: explanations, evidence) are
+    not squeezed into a narrow column: they go in a full-width row under their row."""
+    columns = [c for c in frame.columns if c not in hide and c not in detail]
+    details = [c for c in detail if c in frame.columns]
     shown = frame if max_rows is None else frame.head(max_rows)
     raw = [list(r) for r in shown[columns].itertuples(index=False, name=None)]
     rows = [[_cell(v, c) for v, c in zip(r, columns, strict=True)] for r in raw]
+    detail_rows = [[(c, _cell(v, c)) for v, c in zip(r, details, strict=True) if _cell(v, c) not in ("—", "")]
+                   for r in shown[details].itertuples(index=False, name=None)] if details else []
     return {"id": table_id, "caption": caption, "columns": columns, "rows": rows, "raw": raw,
-            "more": max(0, len(frame) - len(shown)), "count": len(frame)}
+            "details": detail_rows, "more": max(0, len(frame) - len(shown)), "count": len(frame)}
 
 
 class ChartSet:
+    """Each chart with the id of the table that is its text alternative."""
+
     def __init__(self):
         self.count = 0
 
-    def __call__(self, fig) -> str:
+    def __call__(self, fig, table_id: str) -> dict:
         self.count += 1
-        return fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"graphique-{self.count}",
-                           config={"displaylogo": False, "responsive": True, "locale": "fr"})
+        html = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"graphique-{self.count}",
+                           config={"displayModeBar": False, "responsive": True, "locale": "fr"})
+        title = fig.layout.title.text or ""
+        return {"html": html, "table": table_id, "title": title, "id": f"graphique-{self.count}"}
+
+
+SECTIONS = [
+    ("synthese", "Synthèse"),
+    ("constats", "Constats à traiter"),
+    ("volume", "Volume par ministère"),
+    ("startups", "Usage réservé aux Startups d'État"),
+    ("refus", "Refus par titulaire, tourniquet et plafonds"),
+    ("qualite", "Qualité des données"),
+    ("accords", "Accords-cadres suivis"),
+]
+SEVERITY_LABELS = {"critique": "Critiques", "alerte": "Alertes", "info": "Pour information"}
+SEVERITY_BADGES = {"critique": "error", "alerte": "warning", "info": "info"}
+
+
+def _text(value) -> str | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) or value == "" else str(value)
+
+
+def _finding_groups(frame: pd.DataFrame, titles: dict[str, str], prefix: str) -> list[dict]:
+    """Findings grouped by severity then rule, each rule a table with its anchor."""
+    groups = []
+    for severity in figures.SEVERITIES:
+        part = frame[frame["Gravité"] == severity]
+        if part.empty:
+            continue
+        rules = []
+        for rule, rows in part.groupby("Règle", sort=True):
+            shown = rows[[c for c in ("Date", "Objet", "Accord-cadre", "Montant HT", "Vu le", "Revu par", "Revu le")
+                          if c in rows.columns]]
+            rules.append({
+                "rule": rule, "title": titles.get(rule, rule), "anchor": f"{prefix}-{severity}-{rule}",
+                "count": len(rows), "columns": list(shown.columns),
+                "rows": [{"id": r["Constat"], "new": bool(r.get("Nouveau", False)),
+                          "cells": [_cell(r[c], c) for c in shown.columns],
+                          "explanation": r["Explication"], "contact": _text(r.get("Écrire à")),
+                          "reason": _text(r.get("Motif")), "history": _text(r.get("Historique"))} for _, r in rows.iterrows()],
+            })
+        groups.append({"severity": severity, "label": SEVERITY_LABELS[severity], "badge": SEVERITY_BADGES[severity],
+                       "count": len(part), "rules": rules})
+    return groups
+
+
+def _grid(frame: pd.DataFrame, titles: dict[str, str]) -> list[dict]:
+    return [{"rule": r["Règle"], "title": titles.get(r["Règle"], r["Règle"]),
+             "cells": [{"severity": s, "count": int(r[s]), "anchor": f"constats-{s}-{r['Règle']}"}
+                       for s in figures.SEVERITIES]} for _, r in frame.iterrows()]
 
 
 def build_context(con, settings, month_key: str, agreement_id: str | None = None) -> dict:
     month = figures.Month.parse(month_key)
     chart = ChartSet()
+    titles = figures.rule_titles()
+    open_findings = figures.open_findings(con, month, agreement_id)
+    reviewed = figures.reviewed_findings(con, month, agreement_id)
+    set_aside = figures.set_aside_orders(con, agreement_id)
     by_agreement = figures.orders_by_agreement(con, month)
     if agreement_id:
         by_agreement = by_agreement[by_agreement["agreement_id"] == agreement_id]
@@ -103,12 +182,27 @@ def build_context(con, settings, month_key: str, agreement_id: str | None = None
     quarantine = figures.quarantine(con)
     return {
         "month": month, "month_label": month.label, "previous_label": month.previous.label,
-        "generated": fr.moment(settings.now()), "generated_long": fr.long_day(settings.now()),
+        "generated": when(settings.now()), "generated_long": fr.long_day(settings.now()),
         "agreement_filter": agreement_id,
+        "sections": [{"id": i, "number": n, "title": t} for n, (i, t) in enumerate(SECTIONS, start=1)],
+        "coverage": figures.month_coverage(con, month),
+        "findings": {
+            "open": _finding_groups(open_findings, titles, "constats"),
+            "reviewed": _finding_groups(reviewed, titles, "revus"),
+            "open_count": len(open_findings), "reviewed_count": len(reviewed),
+            "new_count": int(open_findings["Nouveau"].sum()) if not open_findings.empty else 0,
+            "grid": _grid(figures.findings_grid(open_findings), titles),
+            "since": fr.long_day(month.start),
+        },
+        "set_aside": table(set_aside, "tableau-montants-ecartes", "Commandes écartées des totaux (montant atypique)",
+                           max_rows=None, detail=("Pourquoi",)),
+        "set_aside_total": fr.money(set_aside["Montant HT écarté"].sum(), 0) if not set_aside.empty else None,
+        "credit_notes": figures.credit_notes(con, month, agreement_id),
         "agreements": table(agreements[["agreement_id", "short_title", "title", "period_start", "period_end",
-                                        "holders", "orders", "Inconnu"]].rename(columns={
+                                        "holders", "orders", "Non publié"]].rename(columns={
             "short_title": "Accord-cadre", "title": "Intitulé", "period_start": "Début", "period_end": "Fin",
-            "holders": "Titulaires", "orders": "Commandes reçues"}), "tableau-accords", "Accords-cadres suivis"),
+            "holders": "Titulaires", "orders": "Commandes reçues", "Non publié": "Ce qui n'est pas publié"}),
+            "tableau-accords", "Accords-cadres suivis"),
         "totals": [{"id": r["agreement_id"], "title": r["Accord-cadre"], "orders": int(r["Commandes du mois"]),
                     "amount": fr.money(r["Montant HT du mois"], 0), "ytd_orders": int(r["Commandes depuis janvier"]),
                     "ytd_amount": fr.money(r["Montant HT depuis janvier"], 0)} for _, r in by_agreement.iterrows()],
@@ -116,17 +210,21 @@ def build_context(con, settings, month_key: str, agreement_id: str | None = None
         "changes": figures.changes(con, month),
         "stale": stale,
         "charts": {
-            "month": chart(charts.month_vs_previous(by_agreement, month.label, month.previous.label)),
-            "severities": chart(charts.severities(severities)),
-            "ministry": chart(charts.volume_bars(volume_ministry, "Ministère", f"Montant HT par ministère, {month.label}")),
-            "trend": chart(charts.trend_lines(trend, "Montant HT par mois et par accord-cadre (12 derniers mois)")),
-            "buyer": chart(charts.volume_bars(volume_buyer, "Bénéficiaire", f"Montant HT par bénéficiaire, {month.label}")),
-            "holder": chart(charts.volume_bars(volume_holder, "Titulaire", f"Montant HT par titulaire, {month.label}")),
-            "share": chart(charts.startup_share(share)),
-            "refusals": chart(charts.refusals(refusals)),
-            "lots": chart(charts.lot_consumption(lots)),
-            "sources": chart(charts.source_ages(sources)),
-            "validation": chart(charts.validation(validation)),
+            "month": chart(charts.month_vs_previous(by_agreement, month.label, month.previous.label), "tableau-synthese"),
+            "severities": chart(charts.severities(severities), "tableau-gravites"),
+            "ministry": chart(charts.volume_bars(volume_ministry, "Ministère", f"Montant HT par ministère, {month.label}"),
+                              "tableau-ministeres"),
+            "trend": chart(charts.trend_lines(trend, "Montant HT par mois et par accord-cadre (12 derniers mois)"),
+                           "tableau-tendance"),
+            "buyer": chart(charts.volume_bars(volume_buyer, "Bénéficiaire", f"Montant HT par bénéficiaire, {month.label}"),
+                           "tableau-beneficiaires"),
+            "holder": chart(charts.volume_bars(volume_holder, "Titulaire", f"Montant HT par titulaire, {month.label}"),
+                            "tableau-titulaires"),
+            "share": chart(charts.startup_share(share), "tableau-part-startups"),
+            "refusals": chart(charts.refusals(refusals), "tableau-refus"),
+            "lots": chart(charts.lot_consumption(lots), "tableau-plafonds"),
+            "sources": chart(charts.source_ages(sources), "tableau-sources"),
+            "validation": chart(charts.validation(validation), "tableau-validation"),
         },
         "tables": {
             "by_agreement": table(by_agreement, "tableau-synthese", f"Commandes et montants HT, {month.label}"),
@@ -137,22 +235,26 @@ def build_context(con, settings, month_key: str, agreement_id: str | None = None
             "holder": table(volume_holder, "tableau-titulaires", f"Commandes par titulaire, {month.label}"),
             "share": table(share, "tableau-part-startups", "Part des montants allant à des Startups d'État listées"),
             "startup_findings": table(startup_findings, "tableau-hors-startups",
-                                      "Commandes qui ne servent pas une Startup d'État éligible"),
-            "refusals": table(refusals, "tableau-refus", "Refus et désistements par titulaire"),
+                                      "Commandes qui ne servent pas une Startup d'État éligible",
+                                      detail=("Constat", "Explication", "Preuve", "Provenance")),
+            "refusals": table(refusals, "tableau-refus", "Refus et désistements par titulaire", detail=("Écrire à",)),
             "reasons": table(figures.refusal_reasons(con, agreement_id), "tableau-justifications",
                              "Justifications des refus et désistements"),
             "tourniquet_summary": table(figures.tourniquet_summary(con), "tableau-tourniquet-synthese",
                                         "Respect du tourniquet"),
-            "tourniquet": table(figures.tourniquet(con), "tableau-tourniquet", "Sollicitations ou attributions hors tour"),
+            "tourniquet": table(figures.tourniquet(con), "tableau-tourniquet", "Sollicitations ou attributions hors tour",
+                                detail=("Explication",)),
             "lots": table(lots, "tableau-plafonds", "Consommation du montant maximum des lots"),
             "contacts": table(figures.holder_contacts(con), "tableau-contacts", "Titulaires et à qui écrire"),
             "sources": table(sources, "tableau-sources", "Sources et fraîcheur des données"),
             "validation": table(validation, "tableau-validation", "Validation Great Expectations, par table"),
             "validation_failures": table(figures.validation_failures(con), "tableau-validation-echecs",
-                                         "Attentes en échec"),
-            "quarantine": table(quarantine, "tableau-quarantaine", "Lignes en quarantaine"),
-            "files": table(figures.inbox_files(con), "tableau-fichiers", "Fichiers de la boîte de dépôt", max_rows=300),
-            "review": table(figures.resolution_review(con), "tableau-revue", "Valeurs à revoir (rapprochement)"),
+                                         "Attentes en échec", detail=("Ce que protège l'attente", "Exemples")),
+            "quarantine": table(quarantine, "tableau-quarantaine", "Lignes en quarantaine", detail=("Raison",)),
+            "files": table(figures.inbox_files(con), "tableau-fichiers", "Fichiers de la boîte de dépôt", max_rows=300,
+                           detail=("Remarque",)),
+            "review": table(figures.resolution_review(con), "tableau-revue", "Valeurs à revoir (rapprochement)",
+                            detail=("Pourquoi la revoir",)),
             "decp": table(figures.decp_beside_orders(con), "tableau-decp",
                           "Commandes de la boîte de dépôt et contrats publiés dans DECP"),
         },
@@ -166,6 +268,7 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["money"] = lambda v: fr.money(v, 0)
     env.filters["nombre"] = fr.number
+    env.filters["pluriel"] = lambda n, singular, plural=None: fr.plural(int(n), singular, plural)
     return env
 
 

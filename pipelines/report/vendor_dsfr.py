@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 ASSETS = Path(__file__).parent / "assets"
-COMPONENTS = ["table", "badge", "callout", "tag", "header", "footer", "notice", "tile", "summary", "alert", "card"]
+COMPONENTS = ["table", "badge", "callout", "tag", "logo", "header", "footer", "notice", "tile", "summary", "alert", "card",
+              "skiplink", "link"]
 FONTS = {"Marianne-Light", "Marianne-Regular", "Marianne-Medium", "Marianne-Bold"}
 
 
@@ -56,7 +57,7 @@ def build(package: Path) -> Path:
     css = "\n".join(parts)
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)  # comments carry URLs; the licence is beside
     # Remaining url() to files we do not ship would be requested: neutralise them.
-    css = re.sub(r"url\((?!data:)[^)]*\)", "none", css)
+    css = re.sub(r"""url\((?!['"]?data:)[^)]*\)""", "none", css)
     ASSETS.mkdir(parents=True, exist_ok=True)
     out = ASSETS / "dsfr.min.css"
     out.write_text(f"/* DSFR {version} (@gouvfr/dsfr), licence Etalab 2.0 — voir DSFR-LICENCE.md */\n{css}\n",

@@ -179,8 +179,9 @@ def plafond(row, ev, ctx):
 def refus_seuil(row, ev, ctx):
     contact = row.get("contact")
     write = f" Écrire à : {contact}." if contact else " Contact du titulaire non publié."
-    return (f"{row.get('titulaire')} a refusé {ev['total']} expressions de besoin distinctes sur "
-            f"{ctx.agreement(row['agreement_id'])} ({ev['refus']} par refus, {ev['desistements']} par désistement ; "
+    return (f"{row.get('titulaire')} a refusé {fr.plural(int(ev['total']), 'expression de besoin distincte', 'expressions de besoin distinctes')} sur "
+            f"{ctx.agreement(row['agreement_id'])} ({fr.plural(int(ev['refus']), 'refus', 'refus')}, "
+            f"{fr.plural(int(ev['desistements']), 'désistement')} ; "
             f"seuil : {ev['seuil']} ; un besoin proposé deux fois compte une fois). À 10, l'acheteur en informe "
             f"tous les bénéficiaires, qui peuvent retirer ce titulaire de leur tourniquet.{write}")
 
