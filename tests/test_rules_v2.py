@@ -167,3 +167,17 @@ def test_one_order_in_two_files_is_summed_once_and_flagged(workspace, cli):
     subjects = {s for (s,) in con.execute(
         "SELECT subject FROM findings.findings WHERE rule = 'RAPPROCHEMENT_A_REVOIR'").fetchall()}
     assert len(subjects) == 1 and next(iter(subjects)).endswith("#versions")
+
+
+def test_rules_apply_per_lot_and_an_unknown_lot_keeps_the_agreement_rules(workspace, cli):
+    (workspace / "inbox" / "lots.csv").write_text(
+        "N° BC;Date du BC;Bénéficiaire;Startup;Titulaire;Montant HT;Marché;Lot\n"
+        "LT-1;05/10/2026;Ministère des Armées;Application mobile de gestion des congés;OCTO;95 000;2026;1\n"
+        "LT-2;05/10/2026;Ministère des Armées;Application mobile de gestion des congés;OCTO;95 000;2026;2\n"
+        "LT-3;05/10/2026;Ministère des Armées;Application mobile de gestion des congés;OCTO;95 000;2026;3\n",
+        encoding="utf-8")
+    for argv in (("ingest", "--source", "betagouv"), ("ingest", "--source", "orders"), ("check",)):
+        assert cli(*argv)[0] == 0
+    con = connect(workspace / "data" / "vigie.duckdb")
+    raised = {s for (s,) in con.execute("SELECT subject FROM findings.findings WHERE rule = 'HORS_STARTUP'").fetchall()}
+    assert raised == {"LT-1", "LT-3"}  # lot 2 turns HORS_STARTUP off; lot 3 is no lot of ACIM 2026

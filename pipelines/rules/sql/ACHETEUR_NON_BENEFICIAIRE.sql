@@ -15,7 +15,7 @@ SELECT
     })::VARCHAR AS evidence
 FROM mart.orders_enriched o
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'ACHETEUR_NON_BENEFICIAIRE'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'ACHETEUR_NON_BENEFICIAIRE'
 JOIN mart.buyer_eligibility e
     ON e.agreement_id = o.agreement_id AND e.lot IS NOT DISTINCT FROM o.lot AND e.acheteur = o.acheteur
 WHERE (NOT e.published OR NOT e.is_beneficiary)

@@ -9,7 +9,7 @@ SELECT
     to_json({date_bc: o.date_bc, produit: o.startup, methode: o.startup_method})::VARCHAR AS evidence
 FROM mart.orders_enriched o
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'EXCEPTION_DINUM'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'EXCEPTION_DINUM'
 JOIN ref.agreements a ON a.agreement_id = o.agreement_id
 WHERE a.startups_required
   AND NOT o.startup_listed_at_date  -- v2: on the order date

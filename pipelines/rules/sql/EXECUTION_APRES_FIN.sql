@@ -13,7 +13,7 @@ SELECT
     })::VARCHAR AS evidence
 FROM mart.orders_enriched o
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'EXECUTION_APRES_FIN'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'EXECUTION_APRES_FIN'
 JOIN ref.agreements a ON a.agreement_id = o.agreement_id
 JOIN ref.agreement_options opt ON opt.agreement_id = o.agreement_id
 WHERE o.date_fin IS NOT NULL AND a.period_end IS NOT NULL AND opt.execution_after_end_months IS NOT NULL

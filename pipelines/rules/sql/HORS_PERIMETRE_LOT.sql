@@ -14,7 +14,7 @@ SELECT
     })::VARCHAR AS evidence
 FROM mart.orders_enriched o
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'HORS_PERIMETRE_LOT'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'HORS_PERIMETRE_LOT'
 JOIN ref.lot_options lo ON lo.agreement_id = o.agreement_id AND lo.lot = o.lot
 JOIN mart.startups s ON s.startup_id = o.startup_id
 WHERE list_contains(lo.excluded_incubators, o.incubator_id)

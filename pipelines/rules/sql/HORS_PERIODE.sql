@@ -10,7 +10,7 @@ SELECT
     })::VARCHAR AS evidence
 FROM mart.orders_enriched o
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'HORS_PERIODE'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'HORS_PERIODE'
 JOIN ref.agreements a ON a.agreement_id = o.agreement_id
 WHERE o.date_bc < a.period_start
    OR o.date_bc > coalesce(a.orders_end, a.period_end)

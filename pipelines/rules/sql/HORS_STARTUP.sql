@@ -21,7 +21,7 @@ SELECT
     })::VARCHAR AS evidence
 FROM mart.orders_enriched o
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'HORS_STARTUP'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'HORS_STARTUP'
 JOIN ref.agreements a ON a.agreement_id = o.agreement_id
 JOIN ref.agreement_options opt ON opt.agreement_id = o.agreement_id
 LEFT JOIN core.startup_resolution sr ON sr.raw_value = o.startup

@@ -13,7 +13,7 @@ SELECT
     })::VARCHAR AS evidence
 FROM mart.orders_enriched o
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'MINISTERE_DIFFERENT'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'MINISTERE_DIFFERENT'
 JOIN mart.startups s ON s.startup_id = o.startup_id
 WHERE o.buyer_ministry IS NOT NULL
   AND (len(coalesce(s.sponsor_ministries, [])) > 0 OR s.incubator_ministry IS NOT NULL)

@@ -16,5 +16,5 @@ SELECT
     })::VARCHAR AS evidence
 FROM mart.orders_enriched o
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'MONTANT_ATYPIQUE'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'MONTANT_ATYPIQUE'
 JOIN mart.order_atypical x ON x.numero_bc = o.numero_bc AND x.agreement_id = o.agreement_id

@@ -12,7 +12,7 @@ SELECT
     })::VARCHAR AS evidence
 FROM mart.orders_enriched o
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'MONTANT_INCOHERENT'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'MONTANT_INCOHERENT'
 JOIN ref.agreements a ON a.agreement_id = o.agreement_id
 WHERE (o.montant_ht <= 0 AND NOT (o.correctif AND o.montant_ht < 0))
    OR (o.montant_ttc IS NOT NULL

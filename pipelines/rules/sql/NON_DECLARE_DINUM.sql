@@ -23,7 +23,7 @@ SELECT
     })::VARCHAR AS evidence
 FROM mart.orders_enriched o
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'NON_DECLARE_DINUM'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'NON_DECLARE_DINUM'
 JOIN ref.agreements a ON a.agreement_id = o.agreement_id AND a.dinum_information
 JOIN due d ON d.numero_bc = o.numero_bc AND d.agreement_id = o.agreement_id
 WHERE o.holder_id IS NOT NULL

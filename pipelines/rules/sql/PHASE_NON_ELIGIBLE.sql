@@ -15,7 +15,7 @@ SELECT
     })::VARCHAR AS evidence
 FROM mart.orders_enriched o
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'PHASE_NON_ELIGIBLE'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'PHASE_NON_ELIGIBLE'
 JOIN ref.agreements a ON a.agreement_id = o.agreement_id
 JOIN ref.agreement_options opt ON opt.agreement_id = o.agreement_id
 WHERE o.startup_id IS NOT NULL

@@ -35,5 +35,5 @@ SELECT
 FROM mart.lot_running_consumption r
 JOIN mart.orders_enriched o ON o.numero_bc = r.numero_bc AND o.agreement_id = r.agreement_id
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'PLAFOND'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'PLAFOND'
 WHERE r.kind = 'commande' AND r.reached_on IS NOT NULL AND r.on_date > r.reached_on

@@ -35,7 +35,7 @@ SELECT
 FROM mart.orders_enriched o
 JOIN per_order p USING (numero_bc)
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'RAPPROCHEMENT_A_REVOIR'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'RAPPROCHEMENT_A_REVOIR'
 UNION ALL
 SELECT
     'RAPPROCHEMENT_A_REVOIR', o.agreement_id, 'commande', o.numero_bc || '#versions',
@@ -47,4 +47,4 @@ FROM mart.orders_enriched o
 JOIN (SELECT bc_key, arg_max(versions, run_id) AS versions, arg_max(numeros, run_id) AS numeros
       FROM mart.order_conflicts GROUP BY bc_key) c ON c.bc_key = o.bc_key
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'RAPPROCHEMENT_A_REVOIR'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'RAPPROCHEMENT_A_REVOIR'

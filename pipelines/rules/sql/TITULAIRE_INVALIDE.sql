@@ -18,7 +18,7 @@ SELECT
     })::VARCHAR AS evidence
 FROM mart.orders_enriched o
 JOIN mart.rule_scope ar
-    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.lot AND ar.rule = 'TITULAIRE_INVALIDE'
+    ON ar.agreement_id = o.agreement_id AND ar.lot IS NOT DISTINCT FROM o.scope_lot AND ar.rule = 'TITULAIRE_INVALIDE'
 LEFT JOIN core.holder_resolution hr ON hr.raw_value = o.titulaire AND hr.agreement_id = o.agreement_id
 LEFT JOIN ref.holders h ON h.agreement_id = o.agreement_id AND h.holder_id = o.holder_id
 LEFT JOIN ref.holders m ON m.agreement_id = h.agreement_id AND m.holder_id = h.merged_into

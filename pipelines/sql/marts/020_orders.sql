@@ -164,6 +164,11 @@ SELECT
     oa.agreement_method,
     a.short_title AS agreement_title,
     coalesce(o.lot, dl.lot) AS lot,
+    -- the lot the rules are scoped by (mart.rule_scope): NULL when the written lot is not
+    -- a lot of the agreement, so that the agreement's rules still apply
+    CASE WHEN EXISTS (SELECT 1 FROM ref.agreement_lots l
+                      WHERE l.agreement_id = oa.agreement_id AND l.lot = coalesce(o.lot, dl.lot))
+         THEN coalesce(o.lot, dl.lot) END AS scope_lot,
     CASE WHEN o.lot IS NOT NULL THEN 'declare' WHEN dl.lot IS NOT NULL THEN 'deduit' END AS lot_method,
     o.acheteur,
     br.body_id AS buyer_id,

@@ -34,7 +34,7 @@ WITH med AS (
     JOIN ref.agreement_options opt ON opt.agreement_id = o.agreement_id
     -- only where the agreement (and lot) declares the rule
     JOIN mart.rule_scope rs
-        ON rs.agreement_id = o.agreement_id AND rs.lot IS NOT DISTINCT FROM o.lot AND rs.rule = 'MONTANT_ATYPIQUE'
+        ON rs.agreement_id = o.agreement_id AND rs.lot IS NOT DISTINCT FROM o.scope_lot AND rs.rule = 'MONTANT_ATYPIQUE'
     LEFT JOIN med m ON m.agreement_id = o.agreement_id
 )
 SELECT j.*,
