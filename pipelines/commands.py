@@ -86,7 +86,8 @@ def check_step(job) -> jobs.StepOutcome:
                     [version, signature])
     summary["regles_evaluees"] = "toutes" if only is None else ", ".join(only)
     head = "Règles évaluées" if only is None else (
-        "Données et règles inchangées depuis la dernière évaluation : seule la fraîcheur des sources est réévaluée")
+        "Données et règles inchangées depuis la dernière évaluation : seules les règles qui dépendent de la date "
+        f"sont réévaluées ({', '.join(only)})")
     message = (f"{head} : {summary['actifs']} constat(s) actif(s), dont {summary['nouveaux']} nouveau(x) ; "
                f"{summary['disparus']} disparu(s)"
                + (f", dont {summary['clos_par_rapprochement']} clos par un rapprochement (vigie alias)"

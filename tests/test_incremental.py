@@ -25,7 +25,7 @@ def test_check_on_unchanged_data_reevaluates_only_the_clock_and_finds_the_same(d
     monkeypatch.setenv("VIGIE_DB", str(demo_copy))
     before = findings_state(demo_copy)
     code, out, _ = cli("check")
-    assert "seule la fraîcheur des sources est réévaluée" in out
+    assert "seules les règles qui dépendent de la date sont réévaluées" in out
     assert findings_state(demo_copy) == before
     con = connect(demo_copy)
     run_id = con.execute("SELECT run_id FROM meta.runs WHERE command = 'check' ORDER BY started_at DESC, rowid DESC LIMIT 1"
@@ -53,7 +53,7 @@ def test_new_data_or_new_settings_mean_every_rule_again(demo_copy, cli, monkeypa
     code, out, _ = cli("check")
     assert out.startswith("Règles évaluées")
     code, out, _ = cli("check")
-    assert "seule la fraîcheur" in out
+    assert "seules les règles qui dépendent de la date" in out
     con = connect(demo_copy, read_only=False)
     warehouse.bump_data_version(con, "test", "test", pd.Timestamp("2026-11-24", tz="Europe/Paris"))
     con.close()

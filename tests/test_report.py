@@ -119,6 +119,9 @@ def test_numbers_match_the_warehouse(report, demo_db):
         "tableau-fichiers": "SELECT count(*) FROM raw.inbox_files",
         "tableau-tourniquet": "SELECT count(*) FROM findings.findings WHERE active AND rule = 'TOURNIQUET'",
         "tableau-accords": "SELECT count(*) FROM ref.agreements",
+        "tableau-decp-lecture": "SELECT count(*) FROM stg.decp_quality",
+        "tableau-decp-revue": "SELECT count(*) FROM stg.decp_review",
+        "tableau-phases-ecartees": "SELECT count(*) FROM stg.betagouv_quarantine",
         "tableau-validation": "SELECT count(DISTINCT suite) FROM validation.results",
         "tableau-ministeres": "SELECT count(DISTINCT (agreement_id, buyer_ministry)) FROM mart.orders_enriched "
                               "WHERE date_bc >= DATE '2026-10-01' AND date_bc < DATE '2026-11-01'",
@@ -134,7 +137,7 @@ def test_numbers_match_the_warehouse(report, demo_db):
     # the share of amounts going to listed Startups d'État
     share = {r[0]: r for r in rows(parsed, "tableau-part-startups")}
     listed, total = con.execute(
-        "SELECT sum(montant_ht) FILTER (WHERE startup_id IS NOT NULL AND (startup_in_current_list OR startup_listed_at_date)), "
+        "SELECT sum(montant_ht) FILTER (WHERE startup_id IS NOT NULL AND startup_listed_at_date), "
         "sum(montant_ht) FROM mart.orders_enriched WHERE agreement_id = 'acim-2021'").fetchone()
     assert share["ACIM 2021"][-1] == fr.percent(float(listed) / float(total))
 

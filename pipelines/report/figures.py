@@ -378,7 +378,7 @@ def startup_share(con, month: Month) -> pd.DataFrame:
     return _df(con, """
         WITH o AS (
             SELECT o.*, a.short_title,
-                   o.startup_id IS NOT NULL AND (o.startup_in_current_list OR o.startup_listed_at_date) AS listed
+                   o.startup_id IS NOT NULL AND o.startup_listed_at_date AS listed  -- v2: listed on the order date
             FROM report_orders o JOIN ref.agreements a ON a.agreement_id = o.agreement_id
             WHERE a.startups_required AND o.date_bc < $end AND NOT o.set_aside
         )
@@ -556,6 +556,38 @@ def quarantine(con) -> pd.DataFrame:
     return _df(con, """
         SELECT source_file AS "Fichier", line AS "Ligne", kind AS "Type", reason AS "Raison", processed_at AS "Lu le"
         FROM stg.quarantine ORDER BY processed_at DESC, source_file, line
+    """)
+
+
+def decp_read_problems(con) -> pd.DataFrame:
+    """What the last DECP load could not read, per column and problem (stg.decp_quality)."""
+    return _df(con, """
+        SELECT resource_title AS "Ressource", rows_read AS "Lignes lues", rows_kept AS "Retenues",
+               column_name AS "Colonne",
+               CASE problem WHEN 'conversion' THEN 'valeur illisible (non convertie)'
+                            WHEN 'date_impossible' THEN 'date impossible'
+                            WHEN 'mojibake' THEN 'accents corrompus' ELSE problem END AS "Problème",
+               values_count AS "Valeurs", example AS "Exemple"
+        FROM stg.decp_quality ORDER BY values_count DESC, column_name
+    """)
+
+
+def decp_review(con) -> pd.DataFrame:
+    """DECP contracts attributed to an agreement by name or SIREN, not by idAccordCadre: to review."""
+    return _df(con, """
+        SELECT uid AS "Contrat (uid)", agreement_title AS "Accord-cadre",
+               CASE method WHEN 'nom' THEN 'par le nom' WHEN 'siren' THEN 'par le SIREN' ELSE method END AS "Méthode",
+               date_notification AS "Notifié le", acheteur_nom AS "Acheteur", titulaire_nom AS "Titulaire",
+               montant AS "Montant HT", objet AS "Objet"
+        FROM stg.decp_review ORDER BY date_notification, uid
+    """)
+
+
+def betagouv_quarantine(con) -> pd.DataFrame:
+    """Phases of the current beta.gouv.fr snapshot set aside (impossible dates)."""
+    return _df(con, """
+        SELECT startup_id AS "Startup", phase AS "Phase", value AS "Valeur publiée", reason AS "Raison"
+        FROM stg.betagouv_quarantine ORDER BY startup_id, position
     """)
 
 
