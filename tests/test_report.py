@@ -186,7 +186,7 @@ def test_the_report_draws_in_headless_chromium(report):
 
     path, _, _ = report
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    assert Path(chromium).exists(), "Chromium manque : .ci/run l'installe (paquet Debian chromium)"
+    assert Path(chromium).exists(), "Chromium manque : make test l'installe (paquet Debian chromium)"
     ARTEFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=[
