@@ -24,7 +24,7 @@ ARTEFACTS = ROOT / "tests" / "artefacts"
 FAST_HTTP = "[http]\nattempts = 3\nbackoff_seconds = 0.01\nconnect_timeout_seconds = 2\nread_timeout_seconds = 2\ntotal_timeout_seconds = 5\n"
 
 # Every test runs at this pinned instant unless it pins its own: the suite must pass
-# whatever the machine clock says (checked under libfaketime by .ci/run).
+# whatever the machine clock says (checked under libfaketime by `make test-clock`, run by .ci/run).
 PINNED_NOW = "2026-11-24T09:00:00"
 
 VIGIE_VARS = ["VIGIE_DB", "VIGIE_INBOX", "VIGIE_BETAGOUV_API", "VIGIE_DATAGOUV_API", "VIGIE_SMTP_URL", "VIGIE_ALERT_TO",

@@ -78,7 +78,7 @@ def test_review_closes_a_finding_and_keeps_it(demo_env, cli):
     con = connect(demo_env)
     assert con.execute("SELECT status, reviewed_by, review_reason FROM findings.findings WHERE finding_id = ?",
                        [fid]).fetchone() == ("reviewed", "Camille", "Produit confirmé hors marché, commande annulée")
-    assert con.execute("SELECT event FROM findings.events WHERE finding_id = ? ORDER BY event_at", [fid]).fetchall() \
+    assert con.execute("SELECT event FROM findings.events WHERE finding_id = ? ORDER BY event_at, rowid", [fid]).fetchall() \
         == [("ouvert",), ("revu",)]
     assert fid not in alertable(con)
     con.close()
@@ -156,7 +156,7 @@ def test_a_finding_whose_cause_is_corrected_disappears_and_can_come_back(workspa
     cli("check")
     con = connect(db)
     assert con.execute("SELECT active FROM findings.findings WHERE finding_id = ?", [fid]).fetchone() == (True,)
-    events = [e for (e,) in con.execute("SELECT event FROM findings.events WHERE finding_id = ? ORDER BY event_at",
+    events = [e for (e,) in con.execute("SELECT event FROM findings.events WHERE finding_id = ? ORDER BY event_at, rowid",
                                         [fid]).fetchall()]
     assert events[0] == "ouvert" and "disparu" in events and "reapparu" in events
 

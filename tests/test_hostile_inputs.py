@@ -12,6 +12,8 @@ from tests import hostile
 from tests.conftest import PINNED_NOW, ROOT, SNAPSHOT, connect
 from tests.reliability import record
 
+pytestmark = pytest.mark.slow  # 45 nasty files, some large, ingested in a subprocess
+
 FRENCH = ("fichier", "ligne", "colonne", "classeur", "format", "lien", "aucune", "contenu", "vide", "binaire",
           "répétée", "PDF")
 

@@ -38,6 +38,7 @@ def test_notebooks_are_numbered_and_stripped():
         assert "duckdb.connect" not in code
 
 
+@pytest.mark.slow  # every notebook executed in a Jupyter kernel
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_on_the_demo_warehouse(path, demo_db, monkeypatch, tmp_path):
     monkeypatch.setenv("VIGIE_DB", str(demo_db))

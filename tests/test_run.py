@@ -122,7 +122,8 @@ def test_logs_are_one_structured_french_line_per_step(sources, cli, capsys):
 # ------------------------------------------------------------------ scheduler
 
 
-def test_the_scheduler_fires_the_daily_job_on_a_fake_clock(workspace):
+def test_the_scheduler_fires_the_daily_job_on_a_fake_clock(workspace, monkeypatch):
+    monkeypatch.delenv("VIGIE_NOW")  # the clock here is freezegun's, as a scheduler's is the machine's
     from apscheduler.schedulers.background import BackgroundScheduler
     from freezegun import freeze_time
 
