@@ -41,7 +41,7 @@ def collect(con, settings) -> dict:
     files = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
     runs = [dict(zip(["run_id", "command", "started_at", "ended_at", "status", "error"], r, strict=True))
             for r in con.execute("SELECT run_id, command, started_at, ended_at, status, error FROM meta.runs "
-                                 "ORDER BY started_at DESC LIMIT 5").fetchall()]
+                                 "ORDER BY started_at DESC, rowid DESC LIMIT 5").fetchall()]
     totals = {
         "files": len(files),
         "rows_read": sum(f["rows_read"] for f in files),
