@@ -80,6 +80,7 @@ _POSITIVE = ("attempts", "timeout", "max_", "backoff_seconds", "header_search_ro
 _AT_MOST = {"resolution.startup_fuzzy_threshold": 100, "resolution.holder_fuzzy_threshold": 100,
             "resolution.buyer_fuzzy_threshold": 100, "resolution.startup_fuzzy_margin": 100,
             "http.attempts": 20, "inbox.settle_seconds": 60, "inbox.workers": 64}
+DURATIONS = ("_seconds", "_hours")
 _TYPE_FR = {bool: "vrai ou faux (true / false)", int: "un nombre entier", float: "un nombre",
             str: "un texte entre guillemets", list: "une liste [ … ]", dict: "une section [ … ]"}
 
@@ -100,7 +101,8 @@ def _check_types(override: Mapping, defaults: Mapping, prefix: str, path: Path) 
             raise UsageError(f"Réglage inconnu « {name} » dans {path} (VIGIE_CONFIG) : réglages possibles à cet "
                              f"endroit : {known}.")
         expected, got = _kind(defaults[key]), _kind(value)
-        if expected is float and got is int:
+        # A duration may have a fraction even when its default has none (1.5 s).
+        if (expected is float and got is int) or (expected is int and got is float and key.endswith(DURATIONS)):
             continue
         if expected is not got:
             raise UsageError(f"Le réglage « {name} » ({path}, VIGIE_CONFIG) doit être {_TYPE_FR.get(expected, '?')}, "

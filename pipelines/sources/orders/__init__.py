@@ -208,7 +208,11 @@ def _link(path: Path, rel: str, inbox: Path) -> InboxFile:
 def _hashed(path: Path, rel: str, before: os.stat_result) -> InboxFile:
     h = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
+        # Swapped for a link or a pipe since it was listed: never followed, never waited on.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return _refused(path, rel, "remplacé par autre chose qu'un fichier pendant la lecture : ignoré")
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
         after = os.stat(path, follow_symlinks=False)
