@@ -17,6 +17,7 @@ from pipelines.sources.datagouv import decp_columns, decp_filters
 from pipelines.sources.orders.importer import read_export
 from pipelines.sources.orders.readers import Limits, open_sheet
 from tests.conftest import SNAPSHOT, connect, run_vigie
+from tests.datagouv_fixture import KEPT, write_decp
 
 AGREEMENT_CODES = {"acim2021": "acim-2021", "acim2026": "acim-2026"}
 
@@ -139,6 +140,18 @@ def test_every_contender_keeps_the_same_rows(tiny, base, tmp_path):
     con = duckdb.connect(str(tmp_path / "floor-parquet.duckdb"), read_only=True)
     assert by_code <= {u for (u,) in con.execute("SELECT uid FROM decp").fetchall()}
     con.close()
+
+
+def test_every_contender_keeps_what_the_filter_means(base, tmp_path):
+    """The small DECP of the data.gouv.fr fixture has a row for each branch of the filter (framework
+    code, code written otherwise, holder with a beneficiary buyer, the same holder with a commune,
+    a stranger): every contender keeps exactly the rows the fixture says are kept."""
+    parquet, csv_path = write_decp(tmp_path / "decp", noise=50)
+    expected = (len(KEPT), stages.uid_digest(KEPT))
+    for fmt, path in (("parquet", parquet), ("csv", csv_path)):
+        for how in run.CONTENDERS:
+            got = contender(how, path, fmt, base, tmp_path)
+            assert (got["rows"], got["uids_sha256"]) == expected, (how, fmt, got)
 
 
 def test_the_row_set_check_stops_the_benchmark_on_a_mismatch(tiny, base, tmp_path):
