@@ -41,7 +41,7 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+RESULTS = Path(os.environ.get("BENCH_RESULTS", ROOT / "benchmarks" / "RESULTS.md"))  # elsewhere for a trial run
 WORK = ROOT / "benchmarks" / "work"
 NOW = "2026-11-24T07:00:00+01:00"  # a fixed clock: every run sees the same "today"
 REPORT_MONTH = "2026-10"
@@ -363,16 +363,6 @@ class Bench:
     def scaling_series(self) -> None:
         from benchmarks import generate
 
-        for orders in SCALING_ORDERS:
-            if orders == self.params["orders"] and "run" in self.stages:
-                self.scaled["orders"][orders] = self.stages["run"]
-                continue
-            made = self.inputs.inbox(generate.orders_scale(orders))
-            stage = Stage(f"run-{orders}")
-            for _ in range(self.scaling_runs):
-                stage.samples.append(self.vigie(self.fresh(f"run-{orders}"), "run", inbox=made["inbox"]))
-            self.scaled["orders"][orders] = stage
-            print(f"  vigie run à {fr(orders, 0)} commandes : {fr(stage.best, 1)} s", flush=True)
         for factor in SCALING_DECP:
             rows = int(NATIONAL_DECP_ROWS * factor)
             if rows == self.params["decp_rows"] and "decp_parquet_vigie" in self.stages:
@@ -392,6 +382,28 @@ class Bench:
             self.scaled["decp"][rows] = stages
             print(f"  étape DECP à {fr(rows, 0)} lignes : Vigie {fr(stages['parquet_vigie'].best)} s en parquet",
                   flush=True)
+            self.write_scaling()
+        for orders in SCALING_ORDERS:
+            if orders == self.params["orders"] and "run" in self.stages:
+                self.scaled["orders"][orders] = self.stages["run"]
+                continue
+            made = self.inputs.inbox(generate.orders_scale(orders))
+            stage = Stage(f"run-{orders}")
+            for _ in range(self.scaling_runs):
+                stage.samples.append(self.vigie(self.fresh(f"run-{orders}"), "run", inbox=made["inbox"]))
+            self.scaled["orders"][orders] = stage
+            print(f"  vigie run à {fr(orders, 0)} commandes : {fr(stage.best, 1)} s", flush=True)
+            self.write_scaling()
+
+    def write_scaling(self) -> str:
+        """Written after each size: a series stopped midway still leaves what it measured."""
+        done = [f"{fr(n, 0)} commandes" for n in sorted(self.scaled["orders"])]
+        text = "\n".join([f"Mesuré le {datetime.now().strftime('%d/%m/%Y')} (échelle `{self.scale}` ; "
+                           f"{self.scaling_runs} exécution(s) par taille, sauf la taille de l'échelle elle-même, "
+                           f"reprise des {self.runs} tours ; mesurées : {', '.join(done) or 'aucune taille de run'}).",
+                           "", *scaling_markdown(self)]) + "\n"
+        write_between(RESULTS, "scaling", text)
+        return text
 
     # ------------------------------------------------------------------ profile
 
@@ -419,6 +431,15 @@ class Bench:
         sample = measure([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "pipelines", "run"],
                          self.env(db, inbox["inbox"], VIGIE_CONFIG=str(config)), self.work)
         self.profile_text = profile_markdown(out, sample, self.profile_orders)
+
+
+def rounds_done(bench: Bench) -> int:
+    """Rounds of the slowest part measured so far (the runs come after the DECP rounds)."""
+    return len(bench.stages["run"].samples) if "run" in bench.stages else 0
+
+
+def decp_rounds(bench: Bench) -> int:
+    return len(bench.stages["decp_parquet_floor"].samples) if "decp_parquet_floor" in bench.stages else 0
 
 
 def validated_runs(db: Path) -> set[str]:
@@ -521,6 +542,10 @@ def goals(bench: Bench) -> list[tuple[bool, str]]:
         found.append((ok, f"Étape DECP ({fmt}) plus rapide que polars : "
                       + verdict(ok, f"Vigie {fr(v.seconds)} s, polars {fr(p.seconds)} s", "Vigie devant")))
     orders = fr(bench.params["orders"], 0)
+    if "run" not in s:
+        found.append((False, f"`vigie run` complet ({orders} commandes), sans rien de nouveau, validation : "
+                             "**NON MESURÉ** (série interrompue avant les runs)"))
+        return found
     run, idle = s["run"], s["run_idle"]
     ok = run.seconds <= GOALS["run_seconds"]
     found.append((ok, f"`vigie run` complet ({orders} commandes) ≤ 12 s : "
@@ -639,12 +664,15 @@ def markdown(bench: Bench, info: dict, elapsed: float) -> str:
         f"pandas {info['pandas']}, polars {info['polars']}.",
         f"Entrées : DECP de {fr(bench.params['decp_rows'], 0)} lignes (parquet et CSV), {fr(made['orders'], 0)} "
         f"commandes en {made['order_files']} fichiers, {fr(made['solicitations'], 0)} sollicitations en "
-        f"{made['besoin_files']} journaux du tourniquet. {bench.runs} exécutions entrelacées de chaque mesure "
-        "(un tour = chaque méthode et chaque étape une fois) ; médiane et min.",
+        f"{made['besoin_files']} journaux du tourniquet. Étape DECP : {decp_rounds(bench)} tours entrelacés (chaque "
+        f"méthode une fois par tour) ; puis `vigie run` : {rounds_done(bench)} tours (depuis zéro, puis sans rien de "
+        "nouveau) ; médiane et min"
+        + ("." if rounds_done(bench) >= bench.runs else f" — **série interrompue : {rounds_done(bench)} tours de "
+           f"`vigie run` sur {bench.runs} achevés**."),
         f"Mêmes lignes pour les quatre méthodes de l'étape DECP, vérifié à chaque exécution : {fr(rows, 0)} contrats "
         f"retenus en parquet comme en CSV, empreinte SHA-256 des uid triés `{digest[:16]}…`.",
-        f"`vigie run` : {fr(facts['orders_loaded'], 0)} lignes chargées, {fr(facts['orders_quarantined'], 0)} en "
-        f"quarantaine ; {fr(facts['findings'], 0)} constats.",
+        (f"`vigie run` : {fr(facts['orders_loaded'], 0)} lignes chargées, {fr(facts['orders_quarantined'], 0)} en "
+         f"quarantaine ; {fr(facts['findings'], 0)} constats." if "orders_loaded" in facts else ""),
         "",
         *decp_table(s),
         "",
@@ -684,6 +712,9 @@ def headline(bench: Bench) -> str:
             f"**{fr(v.seconds / f.seconds)} × le plancher DuckDB en temps** et {fr(v.rss_mb / f.rss_mb)} × en "
             f"mémoire ; polars {fr(pl.seconds)} s ({fr(pl.seconds / v.seconds)} × Vigie), pandas {fr(p.seconds)} s "
             f"({fr(p.seconds / v.seconds)} × Vigie, {fr(p.rss_mb / v.rss_mb, 1)} × sa mémoire).")
+    if "run" not in s:
+        lines.append("- `vigie run` complet : non mesuré (série interrompue avant les runs).")
+        return "\n".join(lines) + "\n"
     run = s["run"]
     lines.append(f"- `vigie run` complet depuis zéro ({fr(bench.params['orders'], 0)} commandes) : "
                  f"**{fr(run.seconds, 1)} s**, **{fr(run.tree_mb, 0)} Mo** pour tout l'arbre de processus "
@@ -693,7 +724,9 @@ def headline(bench: Bench) -> str:
     lines.append(f"- Objectifs : {len(missed)} manqué(s) sur {len(goals(bench))}"
                  + (" — " + " ; ".join(t.split(" : ", 1)[0] for t in missed) if missed else "") + ".")
     lines.append(f"- Mesuré le {datetime.now().strftime('%d/%m/%Y')} sur une machine de 2 cœurs partagée, "
-                 f"médianes de {bench.runs} exécutions entrelacées.")
+                 f"médianes de {rounds_done(bench)} exécutions entrelacées"
+                 + ("." if rounds_done(bench) >= bench.runs else f" (série interrompue : {rounds_done(bench)} tours "
+                    f"sur {bench.runs})."))
     return "\n".join(lines) + "\n"
 
 
@@ -747,34 +780,36 @@ def bench_main() -> int:
           "commandes).", flush=True)
     kept: dict = {}
     try:
+        def write() -> str:
+            # after every round: a series stopped later still leaves what it measured, said as such
+            bench.load.append(os.getloadavg()[0])
+            text = markdown(bench, machine(), time.perf_counter() - started)
+            write_between(RESULTS, f"results:{scale}", text)
+            if scale == "full":
+                write_between(ROOT / "README.md", "bench-headline", headline(bench))
+            return text
+
+        # The DECP contenders interleaved with one another, then the runs: the short step first,
+        # so that a series cut short by the clock still compares the four methods.
         for round_no in range(runs):
             t0 = time.perf_counter()
             bench.decp_round(round_no, kept)
             bench.facts["decp_rows_kept"] = check_same_rows(kept)  # at once: a mismatch stops before the rest
+            text = write()
+            s = bench.stages
+            print(f"  étape DECP, tour {round_no + 1}/{runs} : {fr(time.perf_counter() - t0, 1)} s (Vigie parquet "
+                  f"{fr(s['decp_parquet_vigie'].samples[-1].seconds)} s)", flush=True)
+        for round_no in range(runs):
+            t0 = time.perf_counter()
             if bench.chain:
                 bench.chain_round()
             bench.run_round(round_no == 0)
-            s = bench.stages
-            print(f"  tour {round_no + 1}/{runs} : {fr(time.perf_counter() - t0, 1)} s (vigie run "
-                  f"{fr(s['run'].samples[-1].seconds, 1)} s, DECP Vigie parquet {fr(s['decp_parquet_vigie'].samples[-1].seconds)} s)",
-                  flush=True)
-        bench.warehouse_facts()
-        # written at once: a series stopped later still leaves these figures
-        bench.load.append(os.getloadavg()[0])
-        text = markdown(bench, machine(), time.perf_counter() - started)
+            bench.warehouse_facts()
+            text = write()
+            print(f"  vigie run, tour {round_no + 1}/{runs} : {fr(time.perf_counter() - t0, 1)} s (run "
+                  f"{fr(bench.stages['run'].samples[-1].seconds, 1)} s)", flush=True)
         print()
         print(text, flush=True)
-        write_between(RESULTS, f"results:{scale}", text)
-        if scale == "full":
-            write_between(ROOT / "README.md", "bench-headline", headline(bench))
-            print("Chiffres clés recopiés dans README.md.", flush=True)
-        if bench.scaling:
-            bench.scaling_series()
-            scaling = "\n".join([f"Mesuré le {datetime.now().strftime('%d/%m/%Y')} (échelle `{scale}`, "
-                                 f"{bench.scaling_runs} exécution(s) par taille hors la taille de l'échelle).", "",
-                                 *scaling_markdown(bench)]) + "\n"
-            print(scaling, flush=True)
-            write_between(RESULTS, "scaling", scaling)
         if bench.profile:
             bench.import_costs()
             print(imports_markdown(bench), flush=True)
@@ -782,9 +817,12 @@ def bench_main() -> int:
             profile = imports_markdown(bench) + "\n" + bench.profile_text
             print(bench.profile_text, flush=True)
             write_between(RESULTS, "profile", profile)
+        if bench.scaling:
+            bench.scaling_series()
+            print(bench.write_scaling(), flush=True)
     finally:
         bench.close()
-    print(f"Écrit dans {RESULTS.relative_to(ROOT)} en {fr((time.perf_counter() - started) / 60, 1)} min.")
+    print(f"Écrit dans {RESULTS} en {fr((time.perf_counter() - started) / 60, 1)} min.")
     missed = [text for ok, text in goals(bench) if not ok]
     print(f"Objectifs manqués : {len(missed)}." if missed else "Tous les objectifs sont atteints.")
     return 0
