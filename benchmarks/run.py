@@ -723,7 +723,9 @@ def headline(bench: Bench) -> str:
     missed = [text for ok, text in goals(bench) if not ok]
     lines.append(f"- Objectifs : {len(missed)} manqué(s) sur {len(goals(bench))}"
                  + (" — " + " ; ".join(t.split(" : ", 1)[0] for t in missed) if missed else "") + ".")
-    lines.append(f"- Mesuré le {datetime.now().strftime('%d/%m/%Y')} sur une machine de 2 cœurs partagée, "
+    lines.append(f"- Mesuré le {datetime.now().strftime('%d/%m/%Y')} sur une machine de 2 cœurs partagée avec "
+                 f"d'autres travaux (charge moyenne de {fr(min(bench.load), 1)} à {fr(max(bench.load), 1)} : les temps "
+                 "absolus en sont gonflés, les rapports entre méthodes entrelacées le sont moins), "
                  f"médianes de {rounds_done(bench)} exécutions entrelacées"
                  + ("." if rounds_done(bench) >= bench.runs else f" (série interrompue : {rounds_done(bench)} tours "
                     f"sur {bench.runs})."))
