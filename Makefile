@@ -82,8 +82,14 @@ lab: $(STAMP)
 	  --LabApp.workspaces_dir=$(abspath $(LAB_STATE))/workspaces \
 	  --FileCheckpoints.checkpoint_dir=$(abspath $(LAB_STATE))/checkpoints $(LAB_ARGS)
 
+# The peers the benchmark measures beside Vigie (polars) are an optional group: `.[bench]`.
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
 BENCH_SCALE ?= small
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m benchmarks.run
 
 # The crash-safety kill loop at its full count (CI runs a smaller count).

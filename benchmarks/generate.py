@@ -267,22 +267,37 @@ def decp(folder: Path, rows: int) -> tuple[Path, Path]:
     return parquet, csv
 
 
-def generate(scale: str, folder: Path) -> dict:
-    params = SCALES[scale]
-    inbox = folder / "inbox"
-    inbox.mkdir(parents=True, exist_ok=True)
-    world = build_world()
-    parquet, csv = decp(folder / "decp", params["decp_rows"])
-    orders = plan_orders(world, params["orders"])
-    write_orders(inbox, orders, params["order_files"])
-    needs = plan_needs(world, params["solicitations"])
-    write_needs(inbox, needs, params["besoin_files"])
+def orders_scale(orders: int) -> dict:
+    """An inbox of `orders` orders shaped like the full scale's: 500 orders a file,
+    three solicitations an order, 15 000 solicitations a log."""
+    return {"orders": orders, "order_files": max(1, orders // 500), "solicitations": 3 * orders,
+            "besoin_files": max(1, 3 * orders // 15_000)}
+
+
+def inbox(folder: Path, orders: int, order_files: int, solicitations: int, besoin_files: int,
+          world: World | None = None) -> dict:
+    """The order exports and tourniquet logs of one inbox, written into folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    world = world or build_world()
+    planned = plan_orders(world, orders)
+    write_orders(folder, planned, order_files)
+    needs = plan_needs(world, solicitations)
+    write_needs(folder, needs, besoin_files)
     anomalies: dict[str, int] = {}
-    for o in orders:
+    for o in planned:
         if o["anomaly"]:
             anomalies[o["anomaly"]] = anomalies.get(o["anomaly"], 0) + 1
-    return {"scale": scale, **params, "decp_parquet": str(parquet), "decp_csv": str(csv), "inbox": str(inbox),
-            "orders_broken": anomalies, "solicitations_written": len(needs)}
+    return {"orders": orders, "order_files": order_files, "solicitations": solicitations,
+            "besoin_files": besoin_files, "inbox": str(folder), "orders_broken": anomalies,
+            "solicitations_written": len(needs)}
+
+
+def generate(scale: str, folder: Path) -> dict:
+    params = SCALES[scale]
+    parquet, csv = decp(folder / "decp", params["decp_rows"])
+    made = inbox(folder / "inbox", params["orders"], params["order_files"], params["solicitations"],
+                 params["besoin_files"])
+    return {"scale": scale, **params, "decp_parquet": str(parquet), "decp_csv": str(csv), **made}
 
 
 if __name__ == "__main__":

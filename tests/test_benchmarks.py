@@ -1,17 +1,23 @@
-"""The benchmark generator makes what the spec describes (no timing is asserted here:
-speed is measured by `make bench`, see benchmarks/RESULTS.md)."""
+"""The benchmark generator makes what the spec describes, its contenders keep the same rows
+and its checks catch what they are for (no timing is asserted here: speed is measured by
+`make bench`, see benchmarks/RESULTS.md)."""
 
 import hashlib
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from benchmarks import generate
-from pipelines.sources.datagouv import decp_columns
+from benchmarks import floor, generate, run, stages
+from pipelines.sources.datagouv import decp_columns, decp_filters
 from pipelines.sources.orders.importer import read_export
 from pipelines.sources.orders.readers import Limits, open_sheet
+from tests.conftest import SNAPSHOT, connect, run_vigie
+from tests.datagouv_fixture import KEPT, write_decp
 
 AGREEMENT_CODES = {"acim2021": "acim-2021", "acim2026": "acim-2026"}
 
@@ -27,9 +33,9 @@ def test_decp_files_have_the_published_columns(tiny):
     expected = [name for name, _ in decp_columns()]
     con = duckdb.connect()
     for path, reader in ((made["decp_parquet"], "read_parquet(?)"), (made["decp_csv"], "read_csv(?, header = true)")):
-        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}", [path]).fetchall()]  # noqa: S608 - constant readers
+        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}", [path]).fetchall()]  # noqa: S608 - reader is one of two constants
         assert columns == expected
-        assert con.execute(f"SELECT count(*) FROM {reader}", [path]).fetchone()[0] == generate.SCALES["tiny"]["decp_rows"]  # noqa: S608 - constant readers
+        assert con.execute(f"SELECT count(*) FROM {reader}", [path]).fetchone()[0] == generate.SCALES["tiny"]["decp_rows"]  # noqa: S608 - reader is one of two constants
     about = con.execute("SELECT count(*) FROM read_parquet(?) WHERE \"idAccordCadre\" = '25_BAM_044_AC02'",
                         [made["decp_parquet"]]).fetchone()[0]
     assert 0 < about < 100  # a few contracts of the 2026 agreement among the rest
@@ -88,3 +94,130 @@ def test_the_generator_is_deterministic(tiny, tmp_path):
         second = sorted(p for p in (tmp_path / "inbox").iterdir() if p.name.startswith(kind))
         assert [digest(p) for p in first] == [digest(p) for p in second]
     assert json.dumps(made["orders_broken"], sort_keys=True) == json.dumps(again["orders_broken"], sort_keys=True)
+
+
+# ------------------------------------------------------------------ the DECP contenders
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """A warehouse with the reference and beta.gouv.fr loaded, and the DECP filter lists as JSON."""
+    folder = tmp_path_factory.mktemp("bench-base")
+    db = folder / "vigie.duckdb"
+    done = run_vigie("ingest", "--source", "betagouv", env={"VIGIE_DB": str(db), "VIGIE_BETAGOUV_API": str(SNAPSHOT),
+                                                              "VIGIE_INBOX": str(folder / "inbox")})
+    assert done.returncode in (0, 1), done.stderr
+    con = connect(db)
+    filters = decp_filters(con)
+    con.close()
+    (folder / "filters.json").write_text(json.dumps(filters))
+    return db, folder / "filters.json", filters
+
+
+def contender(how, path, fmt, base, tmp_path, filters_json=None):
+    db, default_filters, _ = base
+    target = tmp_path / f"{how}-{fmt}.duckdb"
+    if how == "vigie":
+        shutil.copy2(db, target)
+    args = (str(path), fmt, str(target), str(filters_json or default_filters))
+    return floor.main(*args) if how == "floor" else stages.main(how, *args)
+
+
+def test_every_contender_keeps_the_same_rows(tiny, base, tmp_path):
+    _, made = tiny
+    # what the generated file says concerns the agreements by its framework code, read without any filter code
+    by_code = {u for (u,) in duckdb.connect().execute(
+        "SELECT uid FROM read_parquet(?) WHERE \"idAccordCadre\" = '25_BAM_044_AC02'", [made["decp_parquet"]]).fetchall()}
+    results = {}
+    for fmt in ("parquet", "csv"):
+        for how in run.CONTENDERS:
+            results[f"{how} ({fmt})"] = contender(how, made[f"decp_{fmt}"], fmt, base, tmp_path)
+    pairs = {(r["rows"], r["uids_sha256"]) for r in results.values()}
+    assert len(pairs) == 1, results
+    assert run.check_same_rows({k: {(r["rows"], r["uids_sha256"])} for k, r in results.items()}) == pairs.pop()
+    # not an empty agreement: at least every row of the 2026 agreement's code, and not the whole file
+    assert len(by_code) <= results["floor (parquet)"]["rows"] < generate.SCALES["tiny"]["decp_rows"]
+    con = duckdb.connect(str(tmp_path / "floor-parquet.duckdb"), read_only=True)
+    assert by_code <= {u for (u,) in con.execute("SELECT uid FROM decp").fetchall()}
+    con.close()
+
+
+def test_every_contender_keeps_what_the_filter_means(base, tmp_path):
+    """The small DECP of the data.gouv.fr fixture has a row for each branch of the filter (framework
+    code, code written otherwise, holder with a beneficiary buyer, the same holder with a commune,
+    a stranger): every contender keeps exactly the rows the fixture says are kept."""
+    parquet, csv_path = write_decp(tmp_path / "decp", noise=50)
+    expected = (len(KEPT), stages.uid_digest(KEPT))
+    for fmt, path in (("parquet", parquet), ("csv", csv_path)):
+        for how in run.CONTENDERS:
+            got = contender(how, path, fmt, base, tmp_path)
+            assert (got["rows"], got["uids_sha256"]) == expected, (how, fmt, got)
+
+
+def test_the_row_set_check_stops_the_benchmark_on_a_mismatch(tiny, base, tmp_path):
+    _, made = tiny
+    _, _, filters = base
+    # pandas told one holder name less than the others: a contender that keeps other rows
+    narrower = dict(filters, holder_names=[n for n in filters["holder_names"] if n != "octotechnology"])
+    assert len(narrower["holder_names"]) == len(filters["holder_names"]) - 1
+    (tmp_path / "narrower.json").write_text(json.dumps(narrower))
+    fair = contender("floor", made["decp_parquet"], "parquet", base, tmp_path)
+    unfair = contender("pandas", made["decp_parquet"], "parquet", base, tmp_path, tmp_path / "narrower.json")
+    assert unfair["rows"] < fair["rows"]
+    with pytest.raises(run.RowSetMismatch, match="pas les mêmes lignes"):
+        run.check_same_rows({"floor": {(fair["rows"], fair["uids_sha256"])},
+                             "pandas": {(unfair["rows"], unfair["uids_sha256"])}})
+    # same count, other rows: the digest tells them apart
+    with pytest.raises(run.RowSetMismatch):
+        run.check_same_rows({"floor": {(fair["rows"], fair["uids_sha256"])},
+                             "vigie": {(fair["rows"], stages.uid_digest(["autre", "chose"]))}})
+    # one contender that does not keep the same rows from one run to the next
+    with pytest.raises(run.RowSetMismatch):
+        run.check_same_rows({"floor": {(fair["rows"], fair["uids_sha256"]), (fair["rows"], "0" * 64)}})
+
+
+def test_the_floor_imports_nothing_of_vigie(tiny, base, tmp_path):
+    _, made = tiny
+    _, filters_json, _ = base
+    probe = ("import runpy, sys; sys.argv = ['benchmarks/floor.py', *sys.argv[1:]]; "
+             "runpy.run_path(sys.argv[0], run_name='__main__'); "
+             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pipelines', 'benchmarks', 'tests')); "
+             "print('IMPORTED', bad)")
+    done = subprocess.run([sys.executable, "-c", probe, made["decp_parquet"], "parquet", str(tmp_path / "f.duckdb"),
+                           str(filters_json)], capture_output=True, text=True, cwd=run.ROOT, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "IMPORTED []"
+    assert json.loads(done.stdout.strip().splitlines()[0])["rows"] > 0
+
+
+# ------------------------------------------------------------------ memory of a process tree
+
+
+def test_the_spawner_counts_the_memory_of_the_whole_process_tree(tmp_path):
+    """A parent holding 200 MB while its child holds 300 MB: the tree peaks at their sum,
+    which wait4's peak (the largest single process) does not see."""
+    hold = "b = bytearray({mb} * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"
+    child = "import time; " + hold.format(mb=300) + "; time.sleep(1.0)"
+    parent = f"import subprocess, sys; {hold.format(mb=200)}; subprocess.run([sys.executable, '-c', {child!r}], check=True)"
+    spawner = run.Spawner()
+    try:
+        answer, _, err = spawner.run([sys.executable, "-c", parent], {"PATH": "/usr/bin:/bin"}, tmp_path)
+    finally:
+        spawner.close()
+    assert answer["returncode"] == 0, err
+    assert 300 <= answer["rss_mb"] < 450  # one process at a time
+    assert answer["tree_rss_mb"] >= 500 and answer["tree_processes"] >= 2
+
+
+# ------------------------------------------------------------------ reading the figures
+
+
+def test_growth_that_is_not_linear_is_said():
+    steady = run.growth_remarks([(25, 50, 0.10), (50, 100, 0.11), (100, 200, 0.105)], "commandes")
+    assert len(steady) == 1 and "linéaire à 25 % près" in steady[0]
+    steeper = run.growth_remarks([(25, 50, 0.10), (50, 100, 0.10), (100, 200, 0.20)], "commandes")
+    assert len(steeper) == 1 and "plus que linéaire" in steeper[0] and "100 et 200" in steeper[0]
+
+
+def test_a_missed_goal_is_printed_as_missed():
+    assert run.verdict(False, "13,0 s", "12 s").startswith("**MANQUÉ**")
+    assert run.verdict(True, "11,0 s", "12 s").startswith("atteint")
