@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,13 +39,12 @@ def unprivileged() -> list[str]:
     return ["setpriv", "--bounding-set", BYPASS, "--"] if os.geteuid() == 0 else []
 
 
-def vigie(*argv: str, db: Path | None = None) -> subprocess.CompletedProcess:
-    """`vigie` in its own process, time pinned, file modes binding (the workspace's settings)."""
+def vigie(*argv: str, inside: list[str] | None = None) -> subprocess.CompletedProcess:
+    """`vigie` in its own process, time pinned, file modes binding (the workspace's settings);
+    `inside`: the prefix that puts it where a small disk is mounted."""
     env = {**os.environ, "VIGIE_NOW": PINNED_NOW, "GX_ANALYTICS_ENABLED": "False"}
-    if db is not None:
-        env["VIGIE_DB"] = str(db)
-    return subprocess.run([*unprivileged(), sys.executable, "-m", "pipelines", *argv], capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=300)
+    return subprocess.run([*(inside or unprivileged()), sys.executable, "-m", "pipelines", *argv],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
 
 
 PROBE = """import os, sys
@@ -195,11 +195,12 @@ def test_a_read_only_warehouse_folder_is_said_so_and_left_untouched(workspace, l
 
 class TinyDisk:
     """A small filesystem on `folder`: a tmpfs mounted there by root; for any other user, one
-    mounted in a mount namespace of the test's own, reached through /proc/<pid>/root."""
+    mounted in a mount namespace of the test's own: `vigie` runs in it (nsenter), the test
+    reaches its files through /proc/<pid>/root (DuckDB would resolve that link, hence `copy`)."""
 
-    def __init__(self, folder: Path, size: str):
+    def __init__(self, folder: Path, size: str, scratch: Path):
         folder.mkdir(parents=True, exist_ok=True)
-        self.folder, self.holder = folder, None
+        self.folder, self.scratch, self.holder = folder, scratch, None
         if os.geteuid() == 0:
             subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], check=True)
         else:
@@ -213,9 +214,28 @@ class TinyDisk:
         """`path` as seen with the small disk mounted."""
         return path if self.holder is None else Path(f"/proc/{self.holder.pid}/root") / path.relative_to("/")
 
+    @property
+    def inside(self) -> list[str]:
+        """The prefix that runs `vigie` with the small disk mounted, file modes binding."""
+        if self.holder is None:
+            return unprivileged()
+        return ["nsenter", f"--target={self.holder.pid}", "--user", "--mount", "--preserve-credentials", f"--wd={ROOT}"]
+
+    def copy(self, db: Path) -> Path:
+        """A warehouse on the small disk, for the test to read: itself, or a copy taken through the view."""
+        if self.holder is None:
+            return db
+        self.scratch.mkdir(exist_ok=True)
+        for name in (db.name, db.name + ".wal"):
+            (self.scratch / name).unlink(missing_ok=True)
+            if self.view(db.with_name(name)).exists():
+                shutil.copyfile(self.view(db.with_name(name)), self.scratch / name)
+        return self.scratch / db.name
+
     def fill(self, leave: int) -> Path:
         """Take all the free space but `leave` bytes."""
         folder = self.view(self.folder)
+        assert os.stat(folder).st_dev != os.stat(folder.parent).st_dev  # the small disk is there
         info = os.statvfs(folder)
         filler = folder / "remplissage"
         with open(filler, "wb") as fh:
@@ -231,11 +251,11 @@ class TinyDisk:
 
 
 @pytest.fixture
-def tiny_disk():
+def tiny_disk(tmp_path):
     disks = []
 
     def make(folder: Path, size: str) -> TinyDisk:
-        disks.append(TinyDisk(folder, size))
+        disks.append(TinyDisk(folder, size, tmp_path / f"copie{len(disks)}"))
         return disks[-1]
 
     yield make
@@ -246,13 +266,13 @@ def tiny_disk():
 def test_a_full_disk_under_refused_copies_does_not_stop_the_inbox(workspace, tiny_disk):
     inbox = workspace / "inbox"
     disk = tiny_disk(workspace / "data" / "fichiers_rejetes", "1m")
-    db = disk.view(workspace / "data" / "vigie.duckdb")
+    db = workspace / "data" / "vigie.duckdb"  # beside the small disk
     (inbox / "bon.csv").write_text(export("OK", 2), encoding="utf-8")
     garbage = inbox / "illisible.csv"
     garbage.write_bytes(random.Random(21).randbytes(300_000))  # refused: no header; larger than the room left
     original = sha(garbage)
     disk.fill(leave=64 * 1024)
-    result = vigie("ingest", "--source", "orders", db=db)
+    result = vigie("ingest", "--source", "orders", inside=disk.inside)
     french(result)
     assert result.returncode == 1
     rows = inbox_rows(db)
@@ -269,19 +289,22 @@ def test_a_full_disk_under_refused_copies_does_not_stop_the_inbox(workspace, tin
 def test_a_full_disk_under_the_warehouse_loses_nothing(workspace, tiny_disk):
     inbox = workspace / "inbox"
     disk = tiny_disk(workspace / "data", "64m")
-    db = disk.view(workspace / "data" / "vigie.duckdb")
+    db = workspace / "data" / "vigie.duckdb"
     (inbox / "a.csv").write_text(export("A"), encoding="utf-8")
-    assert vigie("ingest", "--source", "orders", db=db).returncode == 0
+    assert vigie("ingest", "--source", "orders", inside=disk.inside).returncode == 0
+    assert os.stat(disk.view(db)).st_dev == os.stat(disk.view(disk.folder)).st_dev != os.stat(workspace).st_dev
     rows = 30_000
     (inbox / "gros.csv").write_text(export("G", rows), encoding="utf-8")
     filler = disk.fill(leave=200 * 1024)
-    result = vigie("ingest", "--source", "orders", db=db)
+    result = vigie("ingest", "--source", "orders", inside=disk.inside)
     french(result)
     assert result.returncode == 1 and "Disque plein" in result.stderr and "rien n'est perdu" in result.stderr
-    assert orders_like(db, "A") == 1 and orders_like(db, "G") == 0 and "gros.csv" not in inbox_rows(db)
+    kept = disk.copy(db)
+    assert orders_like(kept, "A") == 1 and orders_like(kept, "G") == 0 and "gros.csv" not in inbox_rows(kept)
     filler.unlink()
-    result = vigie("ingest", "--source", "orders", db=db)
+    result = vigie("ingest", "--source", "orders", inside=disk.inside)
     assert result.returncode == 0, result.stderr
-    assert orders_like(db, "A") == 1 and orders_like(db, "G") == rows
+    caught_up = disk.copy(db)
+    assert orders_like(caught_up, "A") == 1 and orders_like(caught_up, "G") == rows
     record("Exploitation", "disque presque plein sous l'entrepôt pendant le chargement d'un gros fichier",
            "phrase en français, code 1, entrepôt intact et lisible ; tout chargé une fois la place libérée")
