@@ -154,8 +154,7 @@ def ingest_orders(job: Job) -> StepOutcome:
         for result in parsed:
             if result.status == "rejete" and not result.path.startswith("..") and result.path not in unread:
                 source = inbox / result.path
-                result.kept_at = orders.keep_aside(result, source if not source.is_symlink() else Path(),
-                                                   settings.rejected_dir)
+                orders.keep_aside_or_say(result, source if not source.is_symlink() else Path(), settings.rejected_dir)
             seq += 1
             notes += file_notes(result)
             orders.load_one(con, result, seq, job.run_id, now)

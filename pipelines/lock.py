@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from pipelines.errors import LockBusy
+from pipelines.errors import LockBusy, VigieError
 
 
 def _holder(path: Path) -> str:
@@ -28,8 +28,15 @@ def _holder(path: Path) -> str:
 
 @contextmanager
 def exclusive(path: Path, command: str, now: datetime, wait_seconds: float = 0.0):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+", encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path, "a+", encoding="utf-8")
+    except OSError as exc:  # a read-only folder or disk: said in French, nothing touched
+        raise VigieError(
+            f"Le verrou {path} ne peut pas être créé ({exc.strerror or exc.__class__.__name__}) : le dossier de "
+            "l'entrepôt n'est pas accessible en écriture (droits du dossier, disque plein ou en lecture seule). "
+            "Rien n'a été modifié. Vérifiez les droits et la place libre, ou utilisez une copie de l'entrepôt."
+        ) from None
     deadline = time.monotonic() + wait_seconds
     try:
         while True:

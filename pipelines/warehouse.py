@@ -134,7 +134,14 @@ def open_warehouse(settings: Settings, read_only: bool = False) -> duckdb.DuckDB
     wait = float(settings.section("warehouse").get("lock_wait_seconds", 0))
     con = connect(settings.db_path, read_only=read_only, wait_seconds=wait)
     if not read_only:
-        ensure_schema(con)
+        try:
+            ensure_schema(con)
+        except (duckdb.Error, OSError) as exc:  # the file opens but its folder refuses the journal
+            con.close()
+            sentence = explain(exc, settings.db_path)
+            if sentence is None:
+                raise
+            raise VigieError(sentence) from None
     return con
 
 

@@ -12,6 +12,7 @@ under its own name, with its reason in `<name>.raison.txt`), never moved or rena
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import multiprocessing
@@ -366,12 +367,16 @@ def keep_aside(result: FileResult, source: Path, folder: Path, max_bytes: int = 
     kept = target.with_name(target.name + ".extrait") if excerpt else target
     if source.is_file() and not kept.exists():
         tmp = kept.with_name(kept.name + ".tmp")
-        with open(source, "rb") as src, open(tmp, "wb") as out:
-            if excerpt:
-                out.write(src.read(min(EXCERPT_BYTES, max_bytes)))
-            else:
-                shutil.copyfileobj(src, out)
-        os.replace(tmp, kept)
+        try:
+            with open(source, "rb") as src, open(tmp, "wb") as out:
+                if excerpt:
+                    out.write(src.read(min(EXCERPT_BYTES, max_bytes)))
+                else:
+                    shutil.copyfileobj(src, out)
+            os.replace(tmp, kept)
+        except BaseException:  # a full disk: no half copy left behind
+            tmp.unlink(missing_ok=True)
+            raise
     lines = [f"Fichier : {result.path}", f"Empreinte SHA-256 : {result.sha256}", f"Taille : {size} octets",
              f"Raison du rejet : {result.reason}"]
     if excerpt:
@@ -380,6 +385,17 @@ def keep_aside(result: FileResult, source: Path, folder: Path, max_bytes: int = 
                      "empreinte).")
     note.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return str(kept if kept.exists() else note)  # nothing to copy (a link out of the inbox): the note
+
+
+def keep_aside_or_say(result: FileResult, source: Path, folder: Path) -> None:
+    """keep_aside, but a copy the disk refuses (full, read-only) never stops the inbox step:
+    the original stays in the inbox, and the file's reason says the copy is missing."""
+    try:
+        result.kept_at = keep_aside(result, source, folder)
+    except OSError as exc:
+        why = "disque plein" if exc.errno == errno.ENOSPC else (exc.strerror or exc.__class__.__name__)
+        result.reason = (f"{result.reason} ; sa copie n'a pas pu être mise de côté dans {folder} ({why}) : "
+                         "l'original reste dans la boîte de dépôt")
 
 
 def load(con, results: Iterable[FileResult], run_id: str, now: datetime) -> int:
