@@ -26,10 +26,18 @@ def statements(fmt: str) -> list[str]:
     return [s.strip() for s in text.replace("{reader}", READERS[fmt]).split(";") if s.strip()]
 
 
+def alternation(items: list[str], after: str = "") -> str:
+    """One anchored regular expression: the text starts with one of the items, then `after`.
+    The items are normalised (a-z, 0-9 and single spaces): nothing to escape. "a^" matches nothing."""
+    return "^(?:" + "|".join(items) + ")" + after if items else "a^"
+
+
 def params(path: str, filters: dict) -> dict:
-    codes = filters["codes"]  # normalised: only a-z and 0-9, nothing to escape
-    return {"path": path, "codes_prefix": "^(?:" + "|".join(codes) + ")" if codes else "a^",
-            **{k: filters[k] for k in ("sirens", "holder_names", "buyer_sirens", "buyer_names")}}
+    return {"path": path, "codes_prefix": alternation(filters["codes"]),
+            # whole words: the sequence is the name or is followed by a space
+            "holder_words": alternation(filters["holder_names"], "(?: |$)"),
+            "buyer_words": alternation(filters["buyer_names"], "(?: |$)"),
+            **{k: filters[k] for k in ("sirens", "buyer_sirens")}}
 
 
 def uid_digest(uids) -> str:
@@ -38,8 +46,9 @@ def uid_digest(uids) -> str:
 
 def main(file: str, fmt: str, db: str, filters_json: str) -> dict:
     con = duckdb.connect(db)
-    macro, create = statements(fmt)
-    con.execute(macro)
+    *macros, create = statements(fmt)
+    for macro in macros:
+        con.execute(macro)
     bound = params(file, json.loads(Path(filters_json).read_text(encoding="utf-8")))
     start = time.perf_counter()
     con.execute(create, bound)

@@ -23,16 +23,33 @@ from pathlib import Path
 
 # Read as text whatever the format: SIREN prefixes are taken from the identifiers as written.
 TEXT_COLUMNS = ("uid", "idAccordCadre", "titulaire_id", "titulaire_nom", "acheteur_id", "acheteur_nom")
+# The filter's normalisation, as DuckDB's strip_accents does it: lower case, decomposed,
+# combining marks dropped; then a code keeps only its letters and digits, a name becomes
+# its words (every run of other characters one space).
+MARKS = r"\p{M}"
 NOT_ALNUM = r"[^a-z0-9]+"
+# A holder's leading legal form is not part of its name (« SAS OCTO TECHNOLOGY »).
+LEGAL_FORM = r"^(?:sas|sasu|sa|sarl|eurl|scop|sci|ste|societe|groupement) "
 
 
 def uid_digest(uids) -> str:
     return hashlib.sha256("\n".join(sorted(str(u) for u in uids)).encode()).hexdigest()
 
 
+def alternation(items: list[str], after: str = "") -> str:
+    """One anchored regular expression: the text starts with one of the items, then `after`.
+    The items are normalised (a-z, 0-9 and single spaces): nothing to escape. "a^" matches nothing."""
+    return "^(?:" + "|".join(items) + ")" + after if items else "a^"
+
+
 def codes_pattern(filters: dict) -> str:
-    codes = filters["codes"]  # normalised: only a-z and 0-9, nothing to escape
-    return "^(?:" + "|".join(codes) + ")" if codes else "a^"
+    """idAccordCadre, normalised, starts with an agreement's code (lots add a suffix)."""
+    return alternation(filters["codes"])
+
+
+def words_pattern(names: list[str]) -> str:
+    """A name starts with one of these word sequences, on whole words."""
+    return alternation(names, "(?: |$)")
 
 
 def vigie(path: Path, fmt: str, db: Path, _filters: dict) -> tuple[float, list]:
@@ -53,13 +70,24 @@ def vigie(path: Path, fmt: str, db: Path, _filters: dict) -> tuple[float, list]:
 def pandas(path: Path, fmt: str, _db: Path, filters: dict) -> tuple[float, list]:
     import pandas as pd
 
-    def matching(column: pd.Series, keep) -> pd.Series:
-        """Normalise each distinct value once (lower case, accents and punctuation out),
-        keep those `keep` accepts, and map back to the rows with isin."""
+    def unaccented(values: pd.Series) -> pd.Series:
+        return values.str.lower().str.normalize("NFD").str.replace(MARKS, "", regex=True)
+
+    def key(values: pd.Series) -> pd.Series:
+        return unaccented(values).str.replace(NOT_ALNUM, "", regex=True)
+
+    def words(values: pd.Series) -> pd.Series:
+        return unaccented(values).str.replace(NOT_ALNUM, " ", regex=True).str.strip()
+
+    def holder_words(values: pd.Series) -> pd.Series:
+        return words(values).str.replace(LEGAL_FORM, "", n=1, regex=True)
+
+    def matching(column: pd.Series, normalise, pattern: str) -> pd.Series:
+        """Normalise each distinct value once, keep those the pattern matches, and map
+        back to the rows with isin."""
         distinct = pd.Series(column.dropna().unique(), dtype="string[pyarrow]")
-        keys = (distinct.str.lower().str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
-                .str.replace(NOT_ALNUM, "", regex=True))
-        return column.isin(distinct[keep(keys).fillna(False).to_numpy(dtype=bool)])
+        hits = normalise(distinct).str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+        return column.isin(distinct[hits])
 
     def siren(column: pd.Series, sirens: list) -> pd.Series:
         return column.str.slice(0, 9).isin(sirens).fillna(False)
@@ -70,12 +98,11 @@ def pandas(path: Path, fmt: str, _db: Path, filters: dict) -> tuple[float, list]
     else:
         frame = pd.read_csv(path, engine="pyarrow", dtype_backend="pyarrow",
                             dtype={c: "string[pyarrow]" for c in TEXT_COLUMNS})
-    codes = codes_pattern(filters)
-    by_code = matching(frame["idAccordCadre"], lambda keys: keys.str.contains(codes, regex=True))
+    by_code = matching(frame["idAccordCadre"], key, codes_pattern(filters))
     holder = (siren(frame["titulaire_id"], filters["sirens"])
-              | matching(frame["titulaire_nom"], lambda keys: keys.isin(filters["holder_names"])))
+              | matching(frame["titulaire_nom"], holder_words, words_pattern(filters["holder_names"])))
     buyer = (siren(frame["acheteur_id"], filters["buyer_sirens"])
-             | matching(frame["acheteur_nom"], lambda keys: keys.isin(filters["buyer_names"])))
+             | matching(frame["acheteur_nom"], words, words_pattern(filters["buyer_names"])))
     kept = frame.loc[by_code | (holder & buyer)]
     seconds = time.perf_counter() - start
     return seconds, kept["uid"].tolist()
@@ -84,9 +111,14 @@ def pandas(path: Path, fmt: str, _db: Path, filters: dict) -> tuple[float, list]
 def polars(path: Path, fmt: str, _db: Path, filters: dict) -> tuple[float, list]:
     import polars as pl
 
-    def norm(name: str) -> pl.Expr:
-        # NFKD splits accents off their letters; the regular expression then drops them
-        return pl.col(name).fill_null("").str.to_lowercase().str.normalize("NFKD").str.replace_all(NOT_ALNUM, "")
+    def unaccented(name: str) -> pl.Expr:
+        return pl.col(name).fill_null("").str.to_lowercase().str.normalize("NFD").str.replace_all(MARKS, "")
+
+    def key(name: str) -> pl.Expr:
+        return unaccented(name).str.replace_all(NOT_ALNUM, "")
+
+    def words(name: str) -> pl.Expr:
+        return unaccented(name).str.replace_all(NOT_ALNUM, " ").str.strip_chars(" ")
 
     def siren(name: str, sirens: list) -> pl.Expr:
         return pl.col(name).cast(pl.String).str.slice(0, 9).is_in(sirens)
@@ -94,9 +126,11 @@ def polars(path: Path, fmt: str, _db: Path, filters: dict) -> tuple[float, list]
     start = time.perf_counter()
     frame = (pl.scan_parquet(path) if fmt == "parquet"
              else pl.scan_csv(path, schema_overrides={c: pl.String for c in TEXT_COLUMNS}))
-    by_code = norm("idAccordCadre").str.contains(codes_pattern(filters))
-    holder = siren("titulaire_id", filters["sirens"]) | norm("titulaire_nom").is_in(filters["holder_names"])
-    buyer = siren("acheteur_id", filters["buyer_sirens"]) | norm("acheteur_nom").is_in(filters["buyer_names"])
+    by_code = key("idAccordCadre").str.contains(codes_pattern(filters))
+    holder = (siren("titulaire_id", filters["sirens"])
+              | words("titulaire_nom").str.replace(LEGAL_FORM, "").str.contains(words_pattern(filters["holder_names"])))
+    buyer = (siren("acheteur_id", filters["buyer_sirens"])
+             | words("acheteur_nom").str.contains(words_pattern(filters["buyer_names"])))
     kept = frame.filter(by_code | (holder & buyer)).collect()
     seconds = time.perf_counter() - start
     return seconds, kept["uid"].to_list()

@@ -40,8 +40,10 @@ class World:
     non_holders: list[str]
 
 
-# Periods as Vigie knows them (pipelines/agreements/): 2021's end is its legal maximum,
-# the benchmark stops 2026 at the end of October (the report's month).
+# The agreements the generator draws orders for, with their periods as Vigie knows them
+# (pipelines/agreements/): 2021's end is its legal maximum, the benchmark stops 2026 at the
+# end of October (the report's month). Other agreement files (older or other families) are
+# left out of the world: no order is generated for them.
 PERIODS = {"acim-2021": (date(2021, 11, 7), date(2025, 11, 6)), "acim-2026": (date(2026, 3, 1), date(2026, 10, 31))}
 
 
@@ -82,7 +84,7 @@ def _read(con) -> World:
     agreements = {}
     for agreement_id, mode in con.execute(
             "SELECT agreement_id, tourniquet_mode FROM ref.agreements WHERE tourniquet_mode IS NOT NULL "
-            "ORDER BY 1").fetchall():
+            "AND list_contains(?, agreement_id) ORDER BY 1", [sorted(PERIODS)]).fetchall():
         start, end = PERIODS[agreement_id]
         a = Agreement(agreement_id, start, end, mode, {m for (m,) in con.execute(
             "SELECT ministry FROM ref.beneficiary_exclusions WHERE agreement_id = ? AND ministry IS NOT NULL",
@@ -95,6 +97,8 @@ def _read(con) -> World:
                 "ORDER BY spelling", [agreement_id, holder_id]).fetchall()] or [name]
             a.holders.append({"holder_id": holder_id, "name": name, "valid_to": valid_to, "spellings": spellings})
         agreements[agreement_id] = a
+    if set(agreements) != set(PERIODS):
+        raise RuntimeError(f"the benchmark models {sorted(PERIODS)}, the warehouse has tourniquets for {sorted(agreements)}")
     return World(
         startups=startups,
         ministries={m: s for m, s in ministries.items() if any(st["ministry"] == m for st in startups)},

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from benchmarks import floor, generate, run, stages
-from pipelines.sources.datagouv import decp_columns, decp_filters
+from pipelines.sources.datagouv import decp_columns, decp_filters, load_decp
 from pipelines.sources.orders.importer import read_export
 from pipelines.sources.orders.readers import Limits, open_sheet
 from tests.conftest import SNAPSHOT, connect, run_vigie
@@ -154,12 +154,81 @@ def test_every_contender_keeps_what_the_filter_means(base, tmp_path):
             assert (got["rows"], got["uids_sha256"]) == expected, (how, fmt, got)
 
 
+# (uid, acheteur_id, acheteur_nom, titulaire_id, titulaire_nom, idAccordCadre, kept?): the filter's
+# word semantics, each row against the lists the warehouse gives (checked below, not assumed)
+WORD_ROWS = [
+    ("21000000000001AA01", "Ministère de l'Intérieur - DSI", "SAS OCTO TECHNOLOGY", None, True),  # directorate, legal form
+    ("21000000000002AA02", "MINISTERE DE L'INTERIEUR", "OCTOPUS CONSEIL", None, False),  # « octo » is not a word of it
+    ("21000000000003AA03", "DINUMERIQUE CONSEIL", "THEODO", None, False),  # nor « dinum »
+    ("21000000000004AA04", "Direction interministérielle du numérique (DINUM)", "Octo-Technology", None, True),
+    ("21000000000005AA05", "MINISTERE DES ARMEES", "CABINET OCTO", None, False),  # the holder is not its first words
+    ("21000000000006AA06", "Mairie de Lille", "ACME", "acim-2021 / lot 1", True),  # a code written otherwise
+    ("21000000000007AA07", "Mairie de Lille", "ACME", "AC-ACIM2021", False),  # a code not at the start
+    ("21000000000008AA08", "Ministère des Armées", "Sté Theodo", None, True),  # an accented legal form
+    ("21000000000009AA09", "COMMUNE DE TRIFOUILLIS", "SAS OCTO TECHNOLOGY", None, False),  # not a beneficiary
+]
+
+
+def decp_rows(rows):
+    """WORD_ROWS-like tuples as tests.datagouv_fixture.write_decp rows."""
+    return [(uid, buyer_id, buyer, holder_id, holder, 1000.0, "2025-03-01", code, "Objet")
+            for uid, buyer_id, buyer, holder_id, holder, code, _ in rows]
+
+
+def test_every_contender_keeps_names_on_whole_words(base, tmp_path):
+    _, _, filters = base
+    for name in ("octo", "octo technology", "theodo"):
+        assert name in filters["holder_names"]
+    for name in ("ministere de l interieur", "direction interministerielle du numerique", "ministere des armees",
+                 "dinum"):
+        assert name in filters["buyer_names"]
+    assert "acim2021" in filters["codes"] and not (filters["sirens"] or filters["buyer_sirens"])
+    rows = [(uid, uid[:14], buyer, "3" + uid[1:14], holder, code, kept) for uid, buyer, holder, code, kept in WORD_ROWS]
+    parquet, csv_path = write_decp(tmp_path / "decp", decp_rows(rows), noise=20)
+    kept = [uid for uid, *_, keep in rows if keep]
+    expected = (len(kept), stages.uid_digest(kept))
+    for fmt, path in (("parquet", parquet), ("csv", csv_path)):
+        for how in run.CONTENDERS:
+            got = contender(how, path, fmt, base, tmp_path)
+            assert (got["rows"], got["uids_sha256"]) == expected, (how, fmt, got)
+
+
+def test_every_contender_keeps_holders_and_buyers_by_siren(base, tmp_path):
+    """SIRENs, which the reference does not give yet: the lists as JSON to the peers, and to
+    Vigie's own load (its benchmark contender takes them from the warehouse)."""
+    db, _, filters = base
+    filters = dict(filters, sirens=["770000001"], buyer_sirens=["880000001"])
+    (tmp_path / "sirens.json").write_text(json.dumps(filters))
+    rows = [
+        ("31000000000001SI01", "88000000100011", "ACHETEUR X", "77000000100022", "TITULAIRE Y", None, True),
+        ("31000000000002SI02", "88000000100011", "ACHETEUR X", "77000000200022", "TITULAIRE Y", None, False),
+        ("31000000000003SI03", "99000000100011", "Ministère des Armées", "77000000100022", "TITULAIRE Y", None, True),
+        ("31000000000004SI04", "88000000100011", "ACHETEUR X", "66000000100022", "SAS OCTO TECHNOLOGY", None, True),
+        ("31000000000005SI05", "99000000100011", "ACHETEUR X", "77000000100022", "TITULAIRE Y", None, False),
+    ]
+    parquet, csv_path = write_decp(tmp_path / "decp", decp_rows(rows), noise=20)
+    kept = [uid for uid, *_, keep in rows if keep]
+    expected = (len(kept), stages.uid_digest(kept))
+    for fmt, path in (("parquet", parquet), ("csv", csv_path)):
+        for how in ("floor", "pandas", "polars"):
+            got = contender(how, path, fmt, base, tmp_path, tmp_path / "sirens.json")
+            assert (got["rows"], got["uids_sha256"]) == expected, (how, fmt, got)
+        target = tmp_path / f"vigie-sirens-{fmt}.duckdb"
+        shutil.copy2(db, target)
+        con = connect(target, read_only=False)
+        load_decp(con, path, fmt, filters, {"resource_id": "test", "checksum_value": None})
+        assert sorted(u for (u,) in con.execute("SELECT uid FROM raw.decp_contracts").fetchall()) == kept, fmt
+        con.close()
+
+
 def test_the_row_set_check_stops_the_benchmark_on_a_mismatch(tiny, base, tmp_path):
     _, made = tiny
     _, _, filters = base
-    # pandas told one holder name less than the others: a contender that keeps other rows
-    narrower = dict(filters, holder_names=[n for n in filters["holder_names"] if n != "octotechnology"])
-    assert len(narrower["holder_names"]) == len(filters["holder_names"]) - 1
+    # pandas not told the holder names that begin « OCTO TECHNOLOGY » (« octo », « octo technology »):
+    # a contender that keeps other rows
+    narrower = dict(filters, holder_names=[n for n in filters["holder_names"]
+                                           if not "octo technology ".startswith(n + " ")])
+    assert len(narrower["holder_names"]) == len(filters["holder_names"]) - 2
     (tmp_path / "narrower.json").write_text(json.dumps(narrower))
     fair = contender("floor", made["decp_parquet"], "parquet", base, tmp_path)
     unfair = contender("pandas", made["decp_parquet"], "parquet", base, tmp_path, tmp_path / "narrower.json")
