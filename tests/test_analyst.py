@@ -54,10 +54,13 @@ def test_the_newcomers_day(offline_ws, cli, monkeypatch, tmp_path):
     assert "rejeté" in out and "chargé" in out and " rejete" not in out and " charge\n" not in out
     # 3. « 1000 premiers jours » is two startups: taught, the finding closes with that reason
     con = connect(db)
-    fid, startup = con.execute("SELECT finding_id, startup FROM findings.findings WHERE numero_bc = 'P-1' "
-                               "AND active AND rule = 'HORS_STARTUP'").fetchone()
+    # v2: an ambiguous name is RAPPROCHEMENT_A_REVOIR (not a critique), saying the command to run
+    fid, startup, message = con.execute(
+        "SELECT finding_id, startup, message FROM findings.findings WHERE numero_bc = 'P-1' "
+        "AND active AND rule = 'RAPPROCHEMENT_A_REVOIR'").fetchone()
     con.close()
     assert startup == "1000 premiers jours"
+    assert 'vigie alias startup "1000 premiers jours" 1000.jours --reason' in message
     code, _, err = cli("alias", "startup", "1000 premiers jours", "1000.jour", "--reason", "x")
     assert code == 2 and "1000.jours" in err and "1000.premiers.jours.blues" in err
     monkeypatch.setenv("VIGIE_REVIEWER", "Camille Martin")
