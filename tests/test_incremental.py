@@ -157,4 +157,4 @@ def test_report_tables_stop_at_a_readable_length_and_say_how_many_more():
     assert len(t["rows"]) == MAX_ROWS and t["more"] == 1234 and t["count"] == MAX_ROWS + 1234
     html = environment().from_string("{% from 'macros.html.j2' import data_table %}{{ data_table(t) }}").render(t=t)
     assert html.count("<tr>") == MAX_ROWS + 1  # the header and the rows shown
-    assert "… et 1\u202f234 autre(s) ligne(s) sur 1\u202f434" in html
+    assert "… et 1\u202f234 autres lignes sur 1\u202f434" in html  # plural agreed, as the report now writes it

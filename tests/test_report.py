@@ -200,7 +200,7 @@ def test_a_month_without_orders_still_reports(demo_copy, cli, monkeypatch, tmp_p
     parsed.feed(html)
     assert parsed.tables["tableau-ministeres"] == [["Aucune ligne."]]
     orders = re.findall(r'class="vigie-nb-commandes" data-valeur="([^"]*)"', html)  # one per agreement, not the last
-    assert orders == ["0"] * html.count('id="synthese-') and orders
+    assert orders == ["0"] * html.count('class="vigie-kpi" id="synthese-') and orders
     assert "Aucune donn\\u00e9e pour cette p\\u00e9riode." in html  # the empty charts say so
 
 
