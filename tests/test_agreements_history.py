@@ -41,3 +41,17 @@ def test_mentorat_order_by_a_social_ministry_is_flagged_not_one_by_ign(workspace
     assert ("ACHETEUR_NON_BENEFICIAIRE", "MEN-1") in raised
     assert not {s for r, s in raised if s in ("MEN-2", "MEN-3")}
     assert not {r for r, _ in raised} & {"HORS_STARTUP", "PHASE_NON_ELIGIBLE"}  # no Startup d'État rule
+
+
+def test_an_unlabelled_order_goes_to_the_marche_beta_not_to_mentorat(workspace, cli):
+    """OCTO / Malt holds ACIM 2021 and the mentorat marché at the same dates: a row that names no
+    agreement is the marché beta's (mentorat-2024.yaml says inference_priority: -1); one that says
+    « mentorat » stays mentorat's."""
+    assert _docs()["mentorat-2024"]["inference_priority"] < 0
+    orders(workspace,
+           "SANS-1;05/03/2025;DINUM;Visio;Octo / Malt;10 000;12 000;\n"
+           "MEN-9;05/03/2025;DINUM;Coaching produit;Octo / Malt;10 000;12 000;mentorat\n")
+    run(cli)
+    con = connect(workspace / "data" / "vigie.duckdb")
+    assert con.execute("SELECT numero_bc, agreement_id FROM mart.orders_enriched_live ORDER BY 1").fetchall() == [
+        ("MEN-9", "mentorat-2024"), ("SANS-1", "acim-2021")]

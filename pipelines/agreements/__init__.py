@@ -41,6 +41,9 @@ OPTION_DEFAULTS = {
     "dinum_information_due_day": 15,
     "exception_incubators": [],
     "flag_before_first_phase": True,
+    # A row that names no agreement goes, among those that fit its date and holder, to the
+    # highest priority first (a side marché such as mentorat says -1: its exports name it).
+    "inference_priority": 0,
     "refusal_placeholders": ["-", "--", ".", "..", "...", "n/a", "na", "nc", "ras", "r.a.s.", "aucun",
                              "aucune", "néant", "neant", "?", "x", "/", "0"],
 }
@@ -60,6 +63,7 @@ def agreement_options(doc: dict) -> dict:
         "exception_incubators": (st.get("exception") or {}).get("incubators"),
         "flag_before_first_phase": st.get("flag_before_first_phase"),
         "refusal_placeholders": (doc.get("refusals") or {}).get("placeholders"),
+        "inference_priority": doc.get("inference_priority"),
     }
     return {k: OPTION_DEFAULTS[k] if v is None else v for k, v in given.items()}
 

@@ -102,16 +102,18 @@ UNION ALL
 SELECT 'besoins', numero_besoin || '|' || rang, date_besoin, titulaire, accord_cadre FROM mart.besoins;
 
 -- When a row names no agreement: the one whose period holds the date and whose holders
--- include the row's holder; else the date alone; else the holder alone; else the
+-- include the row's holder (highest inference_priority first: a side marché such as
+-- mentorat yields to the marché beta, whose exports often name no agreement); else the date alone; else the holder alone; else the
 -- agreement in force most recently before the date. The method says which.
 CREATE OR REPLACE VIEW mart.row_agreement AS
 WITH bdc AS (
-    SELECT a.agreement_id, a.period_start, a.period_end
+    SELECT a.agreement_id, a.period_start, a.period_end, coalesce(ao.inference_priority, 0) AS priority
     FROM ref.agreements a
+    LEFT JOIN ref.agreement_options ao USING (agreement_id)
     WHERE EXISTS (SELECT 1 FROM ref.holders h WHERE h.agreement_id = a.agreement_id)
 ), cand AS (
     SELECT
-        r.kind, r.row_key, bdc.agreement_id, bdc.period_start,
+        r.kind, r.row_key, bdc.agreement_id, bdc.period_start, bdc.priority,
         r.row_date >= coalesce(bdc.period_start, DATE '1900-01-01')
             AND r.row_date <= coalesce(bdc.period_end, DATE '2999-12-31') AS in_period,
         hr.holder_id IS NOT NULL AS holder_ok,
@@ -133,7 +135,7 @@ WITH bdc AS (
     FROM cand
     QUALIFY row_number() OVER (
         PARTITION BY kind, row_key
-        ORDER BY (in_period AND holder_ok) DESC, in_period DESC, holder_ok DESC, started DESC,
+        ORDER BY (in_period AND holder_ok) DESC, priority DESC, in_period DESC, holder_ok DESC, started DESC,
                  CASE WHEN started THEN period_start END DESC NULLS LAST, period_start, agreement_id
     ) = 1
 )

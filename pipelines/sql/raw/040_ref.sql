@@ -152,6 +152,8 @@ CREATE TABLE IF NOT EXISTS ref.agreement_options (
     flag_before_first_phase    BOOLEAN,          -- PHASE_NON_ELIGIBLE: an order before the first phase
     refusal_placeholders       VARCHAR[]         -- REFUS_NON_JUSTIFIE: texts that justify nothing
 );
+-- Agreement inference for rows that name none: higher first among those fitting date and holder.
+ALTER TABLE ref.agreement_options ADD COLUMN IF NOT EXISTS inference_priority INTEGER;
 
 -- One row per lot: what the lot excludes or does not publish. Grain: agreement, lot.
 CREATE TABLE IF NOT EXISTS ref.lot_options (
