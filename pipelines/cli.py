@@ -252,7 +252,11 @@ def main(argv: list[str] | None = None) -> int:
 
     logs.setup()
     try:
-        return getattr(commands, f"cmd_{args.command}")(args)
+        code = getattr(commands, f"cmd_{args.command}")(args)
+        sys.stdout.flush()  # a reader gone away shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
     except VigieError as exc:
         print(f"vigie : {exc.message}", file=sys.stderr)
         return exc.exit_code
@@ -273,6 +277,20 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _reader_gone() -> int:
+    """`vigie … | head`: the reader closed the pipe. Like any Unix tool, stop quietly;
+    what was already written to the warehouse stays. Python's own flush at exit would
+    fail again on the closed pipe: point stdout at /dev/null first."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (tests capturing stdout)
+        pass
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,8 +1,13 @@
 """What a newcomer met on a first day with the CLI: every test goes through `vigie`."""
 
 import json
+import os
+import subprocess
+import sys
 
-from tests.conftest import write_inbox
+import pytest
+
+from tests.conftest import PINNED_NOW, ROOT, VIGIE_VARS, connect, write_inbox
 
 HEADER = "N° BC;Date du BC;Bénéficiaire;Startup;Titulaire;Montant HT;Marché"
 BAD_DATE = "31/06/2026"
@@ -33,3 +38,31 @@ def test_status_lists_quarantined_lines_with_their_reason(workspace, cli):
     assert [q["line"] for q in entry["quarantine"]] == list(range(2, QUARANTINE_SHOWN + 2))
     assert all(BAD_DATE in q["reason"] for q in entry["quarantine"])
     assert entry["quarantine_not_shown"] == QUARANTINED - QUARANTINE_SHOWN
+
+
+def run_into_closed_pipe(*argv: str, unbuffered: bool) -> subprocess.CompletedProcess:
+    """`vigie … | head -0`: stdout is a pipe nobody reads any more."""
+    env = {k: v for k, v in os.environ.items() if k not in VIGIE_VARS}
+    env.update({"VIGIE_NOW": PINNED_NOW, "GX_ANALYTICS_ENABLED": "False"})
+    if unbuffered:  # every print reaches the pipe at once, inside the command's run
+        env["PYTHONUNBUFFERED"] = "1"
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, "-m", "pipelines", *argv], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, env=env, cwd=ROOT, timeout=300)
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("unbuffered", [False, True])
+def test_a_reader_that_goes_away_is_no_error(demo_copy, unbuffered):
+    before = connect(demo_copy).execute("SELECT count(*) FROM meta.runs WHERE command = 'check'").fetchone()[0]
+    done = run_into_closed_pipe("check", "--db", str(demo_copy), unbuffered=unbuffered)
+    assert done.returncode == 0, done.stderr
+    assert "BrokenPipe" not in done.stderr and "erreur interne" not in done.stderr
+    assert "Exception ignored" not in done.stderr
+    runs = connect(demo_copy).execute("SELECT status FROM meta.runs WHERE command = 'check'").fetchall()
+    assert len(runs) == before + 1 and "echec" not in {r[0] for r in runs}
+    done = run_into_closed_pipe("findings", "--db", str(demo_copy), unbuffered=unbuffered)
+    assert done.returncode == 0 and "BrokenPipe" not in done.stderr and "Exception ignored" not in done.stderr
