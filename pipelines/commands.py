@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipelines import alerts, aliases, findings, ingest, jobs, materialise, pipeline, rules, status, warehouse
 from pipelines.config import load_settings, reviewer
-from pipelines.errors import UsageError, VigieError
+from pipelines.errors import UsageError
 
 
 def _settings(args, offline: bool = False):
@@ -52,6 +52,7 @@ def validate_step(job) -> jobs.StepOutcome:
 
 def cmd_validate(args) -> int:
     settings = _settings(args)
+    require_warehouse(settings)
     with jobs.run(settings, "validate") as job:
         outcome = job.step("validate", validate_step)
         print(outcome.message)
@@ -117,6 +118,7 @@ def print_findings_summary(con, out=None) -> None:
 
 def cmd_check(args) -> int:
     settings = _settings(args)
+    require_warehouse(settings)
     with jobs.run(settings, "check") as job:
         job.step("reference", ingest.sync_reference)
         pipeline.ensure_resolution(job)
@@ -126,14 +128,22 @@ def cmd_check(args) -> int:
     return 0
 
 
+def require_warehouse(settings) -> None:
+    """Only the commands that ingest (run, ingest, demo, schedule) may create a warehouse:
+    any other one on a path where there is none (a typo in --db / VIGIE_DB) says so, rather
+    than answering from a new empty warehouse."""
+    if settings.db_path.exists():
+        return
+    where = "" if str(settings.db_path).endswith("data/vigie.duckdb") and settings.db_path.parent.name == "data" \
+        else f" --db {settings.db_path}"
+    raise UsageError(
+        f"L'entrepôt {settings.db_path} n'existe pas encore (--db / VIGIE_DB) : construisez-le avec « vigie run{where} » "
+        f"(« vigie run --offline{where} » sans accès au réseau, « vigie demo{where} » pour l'échantillon embarqué).")
+
+
 def open_existing(settings):
     """The warehouse, read-only; if there is none yet, say which command builds this one."""
-    if not settings.db_path.exists():
-        where = "" if str(settings.db_path).endswith("data/vigie.duckdb") and settings.db_path.parent.name == "data" \
-            else f" --db {settings.db_path}"
-        raise VigieError(
-            f"L'entrepôt {settings.db_path} n'existe pas encore : construisez-le avec « vigie run{where} » "
-            f"(ou « vigie run --offline{where} » sans accès au réseau).", 1)
+    require_warehouse(settings)
     return warehouse.connect(settings.db_path, read_only=True)
 
 
@@ -177,6 +187,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 def cmd_review(args) -> int:
     settings = _settings(args)
+    require_warehouse(settings)
     by = reviewer(args.by)
     with jobs.run(settings, "review", {"finding_id": args.finding_id}) as job:
         with warehouse.transaction(job.con):
@@ -191,6 +202,7 @@ def cmd_review(args) -> int:
 
 def cmd_alias(args) -> int:
     settings = _settings(args)
+    require_warehouse(settings)
     modes = [bool(args.list), bool(args.remove), bool(args.export), bool(args.import_file),
              bool(args.kind or args.raw or args.target)]
     if sum(modes) != 1:
@@ -276,6 +288,7 @@ def alert_step(job, dry_run: bool = False) -> jobs.StepOutcome:
 
 def cmd_alert(args) -> int:
     settings = _settings(args)
+    require_warehouse(settings)
     with jobs.run(settings, "alert", {"dry_run": args.dry_run}) as job:
         outcome = job.step("alert", alert_step, dry_run=args.dry_run)
     print(outcome.message)
@@ -305,6 +318,7 @@ def report_step(job, month: str, output: str | None, agreement: str | None = Non
 
 def cmd_report(args) -> int:
     settings = _settings(args)
+    require_warehouse(settings)
     with jobs.run(settings, "report", {"month": args.month}) as job:
         job.step("reference", ingest.sync_reference)
         outcome = job.step("report", report_step, month=args.month, output=args.output, agreement=args.agreement,

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import PINNED_NOW, ROOT, VIGIE_VARS, connect, write_inbox
+from tests.conftest import PINNED_NOW, ROOT, VIGIE_VARS, connect, run_vigie, write_inbox
 
 HEADER = "N° BC;Date du BC;Bénéficiaire;Startup;Titulaire;Montant HT;Marché"
 BAD_DATE = "31/06/2026"
@@ -66,3 +66,27 @@ def test_a_reader_that_goes_away_is_no_error(demo_copy, unbuffered):
     assert len(runs) == before + 1 and "echec" not in {r[0] for r in runs}
     done = run_into_closed_pipe("findings", "--db", str(demo_copy), unbuffered=unbuffered)
     assert done.returncode == 0 and "BrokenPipe" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["check"], ["report", "--month", "2026-10"], ["alert"], ["alert", "--dry-run"], ["validate"], ["status"],
+    ["findings"], ["review", "HS-0123456789", "--reason", "vu"], ["alias", "--list"],
+    ["alias", "startup", "Nom", "-", "--reason", "vu"], ["alias", "--remove", "startup", "Nom"],
+])
+def test_commands_that_only_read_refuse_a_missing_warehouse(tmp_path, argv):
+    db = tmp_path / "faute-de-frappe" / "vigie.duckdb"
+    done = run_vigie(*argv, env={"VIGIE_DB": str(db)}, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert f"L'entrepôt {db} n'existe pas encore" in done.stderr
+    assert "vigie run --db" in done.stderr and "vigie demo --db" in done.stderr
+    assert "constat" not in done.stdout
+    assert not db.exists() and not db.parent.exists()
+
+
+def test_a_file_that_is_not_a_warehouse_is_a_configuration_error(tmp_path):
+    db = tmp_path / "notes.duckdb"
+    db.write_text("ceci n'est pas un entrepôt\n" * 200, encoding="utf-8")
+    for argv in (["status"], ["check"]):
+        done = run_vigie(*argv, "--db", str(db), cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert "n'est pas un fichier DuckDB" in done.stderr and "Traceback" not in done.stderr
