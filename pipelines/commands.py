@@ -19,6 +19,8 @@ def _settings(args, offline: bool = False):
 def cmd_ingest(args) -> int:
     settings = _settings(args, offline=args.offline)
     wanted = list(pipeline.SOURCE_STEPS) if args.source == "all" else [args.source]
+    if "orders" in wanted:
+        ingest.check_inbox(settings)
     with jobs.run(settings, "ingest", {"source": args.source, "offline": args.offline}) as job:
         failures = pipeline.run_sources(job, wanted)
         for name, outcome in job.outcomes.items():
@@ -329,6 +331,7 @@ def cmd_report(args) -> int:
 
 def cmd_run(args) -> int:
     settings = _settings(args, offline=getattr(args, "offline", False))
+    ingest.check_inbox(settings)
     with jobs.run(settings, "run", {"offline": settings.offline},
                   trigger=os.environ.get("VIGIE_TRIGGER", "manuel")) as job:
         problems = pipeline.run_all(job, validate_step, check_step, alert_step)
@@ -340,4 +343,6 @@ def cmd_run(args) -> int:
 def cmd_schedule(args) -> int:
     from pipelines import schedule
 
-    return schedule.serve(_settings(args))
+    settings = _settings(args)
+    ingest.check_inbox(settings)
+    return schedule.serve(settings)

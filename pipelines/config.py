@@ -239,6 +239,7 @@ class Settings:
     fixed_now: datetime | None = None
     offline: bool = False
     toml: dict = field(default_factory=dict)
+    inbox_given: bool = False  # --inbox or VIGIE_INBOX, rather than the default data/inbox
 
     # Everything Vigie writes lives beside the warehouse file.
     @property
@@ -309,6 +310,7 @@ def load_settings(
         fixed_now=fixed_now,
         offline=offline,
         toml=read_toml_settings(env),
+        inbox_given=inbox not in (None, "") or bool(env.get("VIGIE_INBOX")),
     )
 
 

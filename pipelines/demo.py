@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from pipelines import commands, fr, jobs, pipeline, warehouse
+from pipelines import commands, fr, ingest, jobs, pipeline, warehouse
 from pipelines.config import PACKAGE_DIR, load_settings
 from pipelines.warehouse import relative_to_home
 
@@ -37,6 +37,7 @@ def demo_settings(args):
 def run(args, out=None) -> int:
     out = out or sys.stdout
     settings = demo_settings(args)
+    ingest.check_inbox(settings)
     if not args.db and settings.data_dir.exists():
         shutil.rmtree(settings.data_dir)  # data/demo/ is the demo's own: start afresh
     print(f"Démonstration Vigie sur l'échantillon embarqué ({relative_to_home(SAMPLE)}), sans réseau.", file=out)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipelines import agreements, fr, materialise, resolve, warehouse
 from pipelines.config import PACKAGE_DIR
-from pipelines.errors import SourceError, VigieError
+from pipelines.errors import SourceError, UsageError, VigieError
 from pipelines.http import HttpClient
 from pipelines.jobs import Job, StepOutcome, record_source
 from pipelines.sources import betagouv, orders
@@ -134,6 +134,7 @@ def ingest_orders(job: Job) -> StepOutcome:
     settings, con = job.settings, job.con
     now = settings.now()
     inbox = settings.inbox
+    check_inbox(settings)
     if not inbox.exists():
         inbox.mkdir(parents=True)
     if not inbox.is_dir():
@@ -189,6 +190,14 @@ def ingest_orders(job: Job) -> StepOutcome:
     # Files refused while others loaded: the step did its work, and there is something to look at.
     status = "attention" if counts["rejetes"] else "ok"
     return StepOutcome(status, msg, counts, True)
+
+
+def check_inbox(settings) -> None:
+    """A misspelt --inbox / VIGIE_INBOX is said, not silently created and read as empty;
+    only the default inbox (data/inbox) is created on first use."""
+    if settings.inbox_given and not settings.inbox.exists():
+        raise UsageError(f"La boîte de dépôt {settings.inbox} n'existe pas (--inbox / VIGIE_INBOX) : vérifiez le "
+                         "chemin, ou créez ce dossier s'il doit recevoir les exports de commandes.")
 
 
 def file_notes(result) -> list[str]:

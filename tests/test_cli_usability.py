@@ -90,3 +90,17 @@ def test_a_file_that_is_not_a_warehouse_is_a_configuration_error(tmp_path):
         done = run_vigie(*argv, "--db", str(db), cwd=tmp_path)
         assert done.returncode == 2, done.stderr
         assert "n'est pas un fichier DuckDB" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_misspelt_inbox_is_an_error_the_default_one_is_created(tmp_path):
+    db, missing = tmp_path / "data" / "vigie.duckdb", tmp_path / "boite-inexistante"
+    for argv, env in ((["ingest", "--source", "orders", "--inbox", str(missing)], {}),
+                      (["run", "--offline"], {"VIGIE_INBOX": str(missing)})):
+        done = run_vigie(*argv, env={"VIGIE_DB": str(db), **env}, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert f"La boîte de dépôt {missing} n'existe pas" in done.stderr and "VIGIE_INBOX" in done.stderr
+        assert "aucun fichier nouveau" not in done.stdout
+        assert not missing.exists()
+    done = run_vigie("ingest", "--source", "orders", env={"VIGIE_DB": str(db)}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "data" / "inbox").is_dir() and "aucun fichier nouveau" in done.stdout
