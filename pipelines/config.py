@@ -314,6 +314,20 @@ def load_settings(
     )
 
 
+def command_hint(settings: Settings, command: str, env: Mapping[str, str] | None = None) -> str:
+    """« vigie status » as the user must type it to reach this warehouse: with --db when
+    a plain `vigie` would open another one (the demo's, or one given with --db)."""
+    env = os.environ if env is None else env
+    plain = Path(env.get("VIGIE_DB") or DEFAULTS["VIGIE_DB"]).expanduser().absolute()
+    if plain == settings.db_path:
+        return f"vigie {command}"
+    try:
+        shown = settings.db_path.relative_to(Path.cwd())
+    except ValueError:
+        shown = settings.db_path
+    return f"vigie {command} --db {shown}"
+
+
 def reviewer(by: str | None = None, env: Mapping[str, str] | None = None) -> str:
     """Who reviews or teaches: --by, else VIGIE_REVIEWER, else the system user."""
     env = os.environ if env is None else env

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from pipelines import commands, fr, ingest, jobs, pipeline, warehouse
-from pipelines.config import PACKAGE_DIR, load_settings
+from pipelines.config import PACKAGE_DIR, command_hint, load_settings
 from pipelines.warehouse import relative_to_home
 
 SAMPLE = PACKAGE_DIR / "sample"
@@ -62,6 +62,7 @@ def run(args, out=None) -> int:
     print("Résultats :", file=out)
     print(f"  entrepôt DuckDB      : {relative_to_home(settings.db_path)}", file=out)
     print(f"  constats             : vigie findings --db {relative_to_home(settings.db_path)}", file=out)
+    print(f"  fichiers, quarantaine : {command_hint(settings, 'status')}", file=out)
     print(f"  alertes (outbox)     : {relative_to_home(settings.outbox)}/", file=out)
     if settings.rejected_dir.exists():
         print(f"  fichiers rejetés     : {relative_to_home(settings.rejected_dir)}/", file=out)

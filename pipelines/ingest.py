@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines import agreements, fr, materialise, resolve, warehouse
-from pipelines.config import PACKAGE_DIR
+from pipelines.config import PACKAGE_DIR, command_hint
 from pipelines.errors import SourceError, UsageError, VigieError
 from pipelines.http import HttpClient
 from pipelines.jobs import Job, StepOutcome, record_source
@@ -158,7 +158,7 @@ def ingest_orders(job: Job) -> StepOutcome:
                 result.kept_at = orders.keep_aside(result, source if not source.is_symlink() else Path(),
                                                    settings.rejected_dir)
             seq += 1
-            notes += file_notes(result)
+            notes += file_notes(result, command_hint(settings, "status"))
             orders.load_one(con, result, seq, job.run_id, now)
             results.append(result)
         if results:
@@ -200,7 +200,7 @@ def check_inbox(settings) -> None:
                          "chemin, ou créez ce dossier s'il doit recevoir les exports de commandes.")
 
 
-def file_notes(result) -> list[str]:
+def file_notes(result, status_command: str = "vigie status") -> list[str]:
     """« fichier : raison » for a refused file; its quarantined rows counted, with their first reasons."""
     if result.status == "rejete":
         kept = f" (copie : {result.kept_at})" if result.kept_at else ""
@@ -209,7 +209,7 @@ def file_notes(result) -> list[str]:
         reasons = list(dict.fromkeys(q.get("reason") or q.get("reason_code") for q in result.quarantined))
         shown = " ; ".join(str(r) for r in reasons[:2]) + (" ; …" if len(reasons) > 2 else "")
         return [f"quarantaine — {result.path} : {result.rows_quarantined} ligne(s) sur {result.rows_read} "
-                f"({shown}) — détail : « vigie status »"]
+                f"({shown}) — détail : « {status_command} »"]
     return []
 
 

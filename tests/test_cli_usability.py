@@ -104,3 +104,17 @@ def test_a_misspelt_inbox_is_an_error_the_default_one_is_created(tmp_path):
     done = run_vigie("ingest", "--source", "orders", env={"VIGIE_DB": str(db)}, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "data" / "inbox").is_dir() and "aucun fichier nouveau" in done.stdout
+
+
+def test_every_hint_the_demo_prints_names_the_demo_warehouse(tmp_path):
+    import re
+
+    db = tmp_path / "demo" / "vigie.duckdb"
+    done = run_vigie("demo", "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    hints = re.findall(r"« (vigie [^»]*?) »", done.stdout + done.stderr)
+    assert "vigie status --db demo/vigie.duckdb" in hints  # the quarantine notes of the sample
+    assert all("--db demo/vigie.duckdb" in h for h in hints), hints
+    # …and the hint leads to the demo's warehouse, run from where the demo ran.
+    shown = run_vigie(*hints[0].split()[1:], cwd=tmp_path)
+    assert shown.returncode == 0 and f"Entrepôt : {db}" in shown.stdout
