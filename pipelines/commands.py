@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -166,10 +167,13 @@ def cmd_findings(args) -> int:
         con.close()
     if args.format == "xlsx":
         path = Path(args.output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        findings.to_xlsx(rows, tmp)
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            findings.to_xlsx(rows, tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise cannot_write(path, exc, "--output") from None
     elif args.output:
         text = findings.to_csv(rows, bom=True) if args.format == "csv" else findings.to_json(rows) + "\n"
         write_atomically(Path(args.output), text)
@@ -180,11 +184,36 @@ def cmd_findings(args) -> int:
     return 0
 
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+OS_FR = {errno.ENOENT: "dossier introuvable ou impossible à créer", errno.EACCES: "permission refusée", errno.EPERM: "opération non permise",
+         errno.EROFS: "disque en lecture seule", errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+         errno.ENOSPC: "disque plein", errno.EEXIST: "un fichier porte déjà ce nom"}
+
+
+def cannot_write(path: Path, exc: OSError, option: str) -> UsageError:
+    reason = OS_FR.get(exc.errno, exc.strerror or exc.__class__.__name__)
+    return UsageError(f"Impossible d'écrire dans {path} ({option}) : {reason}. Choisissez un dossier où vous pouvez écrire.")
+
+
+def writable_folder(folder: Path, option: str) -> None:
+    """Create the output folder and try a write now: a bad --output is a French sentence
+    (exit 2) before any work, not an internal error at the end."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".vigie-{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise cannot_write(folder, exc, option) from None
+
+
+def write_atomically(path: Path, text: str, option: str = "--output") -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise cannot_write(path, exc, option) from None
 
 
 def cmd_review(args) -> int:
@@ -218,7 +247,7 @@ def cmd_alias(args) -> int:
         finally:
             con.close()
         if args.export:
-            write_atomically(Path(args.export), aliases.to_csv(rows))
+            write_atomically(Path(args.export), aliases.to_csv(rows), "--export")
             print(f"{len(rows)} rapprochement(s) écrit(s) dans {args.export}.")
         elif not rows:
             print("Aucun rapprochement enregistré.")
@@ -308,6 +337,7 @@ def report_step(job, month: str, output: str | None, agreement: str | None = Non
     materialise.ensure_current(job.con)
     target = Path(output) if output else (
         job.settings.data_dir / "rapports" / month if job.recorder.command == "demo" else Path("reports") / month)
+    writable_folder(target, "--output")
     path = render.render(job.con, job.settings, month, target, agreement)
     if pdf:
         from pipelines.report.pdf import print_pdf

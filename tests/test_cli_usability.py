@@ -118,3 +118,33 @@ def test_every_hint_the_demo_prints_names_the_demo_warehouse(tmp_path):
     # …and the hint leads to the demo's warehouse, run from where the demo ran.
     shown = run_vigie(*hints[0].split()[1:], cwd=tmp_path)
     assert shown.returncode == 0 and f"Entrepôt : {db}" in shown.stdout
+
+
+@pytest.mark.parametrize("content, fragments", [
+    (b"[http\nattempts = 3\n", ["ligne 1, colonne 6", "« [http »", "« ] » manque"]),
+    (b"[http]\nattempts = trois\n", ["ligne 2, colonne 12", "valeur invalide"]),
+    (b"[http]\n# r\xe9glage\n", ["n'est pas encodé en UTF-8", "ligne 2", "0xe9"]),
+])
+def test_a_broken_configuration_file_is_said_in_french(tmp_path, content, fragments):
+    config = tmp_path / "vigie.toml"
+    config.write_bytes(content)
+    done = run_vigie("status", env={"VIGIE_CONFIG": str(config), "VIGIE_DB": str(tmp_path / "v.duckdb")})
+    assert done.returncode == 2
+    assert f"Le fichier de configuration {config} (VIGIE_CONFIG)" in done.stderr
+    for fragment in fragments:
+        assert fragment in done.stderr
+    for english in ("Expected", "Invalid", "codec", "decode", "position"):
+        assert english not in done.stderr
+
+
+@pytest.mark.parametrize("argv", [["report", "--month", "2026-10", "--output", "/proc/vigie/rapport"],
+                                  ["findings", "--output", "/proc/vigie/constats.csv"],
+                                  ["report", "--month", "2026-10", "--output", "{file}/rapport"]])
+def test_an_output_that_cannot_be_written_is_a_french_usage_error(demo_copy, tmp_path, argv):
+    blocker = tmp_path / "un-fichier"
+    blocker.write_text("", encoding="utf-8")
+    argv = [a.replace("{file}", str(blocker)) for a in argv]
+    done = run_vigie(*argv, "--db", str(demo_copy))
+    assert done.returncode == 2, done.stderr
+    assert "Impossible d'écrire dans" in done.stderr and "(--output)" in done.stderr
+    assert "erreur interne" not in done.stderr and "Error" not in done.stderr
