@@ -92,11 +92,12 @@ def check_step(job) -> jobs.StepOutcome:
     head = "Règles évaluées" if only is None else (
         "Données et règles inchangées depuis la dernière évaluation : seules les règles qui dépendent de la date "
         f"sont réévaluées ({', '.join(only)})")
-    message = (f"{head} : {summary['actifs']} constat(s) actif(s), dont {summary['nouveaux']} nouveau(x) ; "
-               f"{summary['disparus']} disparu(s)"
+    back = summary.get("reapparus", 0)
+    message = (f"{head} : {summary['actifs']} constat(s) actif(s), dont {summary['nouveaux']} nouveau(x)"
+               + (f" et {back} réapparu(s)" if back else "") + f" ; {summary['disparus']} disparu(s)"
                + (f", dont {summary['clos_par_rapprochement']} clos par un rapprochement (vigie alias)"
                   if summary["clos_par_rapprochement"] else "") + ".")
-    return jobs.StepOutcome("ok", message, summary, bool(summary["nouveaux"] or summary["disparus"]))
+    return jobs.StepOutcome("ok", message, summary, bool(summary["nouveaux"] or summary["disparus"] or back))
 
 
 def print_findings_summary(con, out=None) -> None:
@@ -279,7 +280,8 @@ def cmd_alias(args) -> int:
                 kind, raw = args.remove
                 if not aliases.remove(job.con, kind, raw):
                     raise UsageError(f"Aucun rapprochement {kind} « {raw} » (voir « vigie alias --list »).")
-                message = f"Rapprochement {kind} « {raw} » retiré."
+                message = (f"Rapprochement {kind} « {raw} » retiré. Le prochain « vigie check » résout ce nom sans "
+                           "lui et rouvre les constats que ce rapprochement avait clos.")
             elif args.import_file:
                 for e in entries:
                     try:
@@ -291,9 +293,11 @@ def cmd_alias(args) -> int:
             else:
                 done = aliases.record(job.con, settings, args.kind, args.raw, args.target, args.reason, by, now)
                 message = (f"Rapprochement enregistré par {by} : {done['kind']} « {done['raw']} » → "
-                           f"{done['target'] or 'aucun'}.")
+                           f"{done['target'] or aliases.none_of(done['kind'])}.")
             warehouse.bump_data_version(job.con, job.run_id, "rapprochements", now)
-    print(message + " Le prochain « vigie check » l'applique et clôt les constats qu'il règle.")
+    if not args.remove:
+        message += " Le prochain « vigie check » l'applique et clôt les constats qu'il règle."
+    print(message)
     return 0
 
 

@@ -148,3 +148,30 @@ def test_an_output_that_cannot_be_written_is_a_french_usage_error(demo_copy, tmp
     assert done.returncode == 2, done.stderr
     assert "Impossible d'écrire dans" in done.stderr and "(--output)" in done.stderr
     assert "erreur interne" not in done.stderr and "Error" not in done.stderr
+
+
+def test_an_alias_to_none_then_removed_says_what_happens(workspace, cli):
+    name = "1000 premiers jours"  # two startups of the snapshot: a name to review
+    write_inbox(workspace / "inbox", "a.csv", HEADER + f"\nP-1;03/10/2026;Ministère du Travail;{name};OCTO;12 000,50;2026\n")
+    cli("ingest", "--source", "betagouv")
+    cli("ingest", "--source", "orders")
+    cli("check")
+
+    def to_review():
+        code, out, _ = cli("findings", "--format", "json")
+        return [f for f in json.loads(out) if f["rule"] == "RAPPROCHEMENT_A_REVOIR" and f["numero_bc"] == "P-1"]
+
+    [before] = to_review()
+    code, out, _ = cli("alias", "startup", name, "-", "--reason", "ni l'une ni l'autre", "--by", "C")
+    assert code == 0 and "→ aucune startup connue" in out
+    code, out, _ = cli("check")
+    assert "1 clos par un rapprochement" in out
+    [closed] = to_review()
+    assert closed["status"] == "reviewed"
+    assert closed["review_reason"] == f"rapprochement : startup « {name} » n'est aucune startup connue — ni l'une ni l'autre"
+    code, out, _ = cli("alias", "--remove", "startup", name)
+    assert code == 0 and "rouvre les constats que ce rapprochement avait clos" in out and "clôt" not in out
+    code, out, _ = cli("check")
+    assert "dont 0 nouveau(x) et 1 réapparu(s)" in out
+    [reopened] = to_review()
+    assert reopened["finding_id"] == before["finding_id"] and reopened["status"] == "open"
