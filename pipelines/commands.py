@@ -219,6 +219,7 @@ def write_atomically(path: Path, text: str, option: str = "--output") -> None:
 
 def cmd_review(args) -> int:
     settings = _settings(args)
+    args.finding_id = args.finding_id.strip().upper()  # ids are written upper case (HS-6BF13453BB)
     require_warehouse(settings)
     by = reviewer(args.by)
     with jobs.run(settings, "review", {"finding_id": args.finding_id}) as job:

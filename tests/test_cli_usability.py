@@ -175,3 +175,34 @@ def test_an_alias_to_none_then_removed_says_what_happens(workspace, cli):
     assert "dont 0 nouveau(x) et 1 réapparu(s)" in out
     [reopened] = to_review()
     assert reopened["finding_id"] == before["finding_id"] and reopened["status"] == "open"
+
+
+def test_an_unknown_option_shows_the_usage_of_its_command():
+    done = run_vigie("check", "--frob")
+    assert done.returncode == 2
+    assert done.stderr.startswith("utilisation : vigie check ")
+    assert "vigie check : erreur : arguments non reconnus : --frob" in done.stderr
+    assert "Aide : vigie check --help" in done.stderr
+
+
+def test_version_and_french_argparse_spacing():
+    from pipelines import __version__
+
+    done = run_vigie("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"vigie {__version__}"
+    done = run_vigie("report", "--month", "octobre")
+    assert done.returncode == 2 and "argument --month : « octobre »" in done.stderr and "--month:" not in done.stderr
+    done = run_vigie("alias", "--remove", "startup")
+    assert done.returncode == 2 and "argument --remove : 2 valeurs sont attendues" in done.stderr
+
+
+def test_a_finding_id_is_accepted_whatever_its_case(demo_copy):
+    con = connect(demo_copy)
+    fid = con.execute("SELECT min(finding_id) FROM findings.findings WHERE active").fetchone()[0]
+    con.close()
+    done = run_vigie("review", f" {fid.lower()}", "--reason", "vu avec le ministère", "--by", "C",
+                     "--db", str(demo_copy))
+    assert done.returncode == 0, done.stderr
+    assert f"Constat {fid} " in done.stdout
+    assert connect(demo_copy).execute("SELECT status FROM findings.findings WHERE finding_id = ?",
+                                      [fid]).fetchone()[0] == "reviewed"
