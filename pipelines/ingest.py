@@ -107,7 +107,7 @@ def ingest_betagouv(job: Job) -> StepOutcome:
     if settings.offline and not betagouv.is_local(base):
         return StepOutcome("ok", f"Mode hors ligne, entrepôt neuf : instantané embarqué de beta.gouv.fr (du "
                                  f"{fr.long_day(snapshot.data_as_of)}, {counts['startups']} startups) ; lancez "
-                                 "« vigie run » avec le réseau pour l'actualiser.", counts, changed)
+                                 f"« {command_hint(settings, 'run')} » avec le réseau pour l'actualiser.", counts, changed)
     if changed:
         msg = (
             f"beta.gouv.fr : nouvel instantané ({counts['startups']} startups, "
