@@ -26,6 +26,14 @@ FILE_COLUMNS = ["type", "nom", "cible", "raison", "par", "le"]
 KIND_LABEL = {"startup": "startup", "titulaire": "titulaire", "acheteur": "acheteur"}
 
 
+NONE_OF = {"startup": "aucune startup connue", "titulaire": "aucun titulaire connu", "acheteur": "aucun acheteur connu"}
+
+
+def none_of(kind: str) -> str:
+    """What an alias to « - » says: « aucune startup connue »…"""
+    return NONE_OF.get(kind, "aucun d'eux")
+
+
 def command(kind: str, raw: str, target: str | None, reason: str = "…") -> str:
     """The exact command line that records this alias (CLI.md syntax)."""
     def quote(text: str) -> str:
@@ -230,7 +238,8 @@ def settle(con, gone: list[str], now: datetime, run_id: str) -> int:
                 if norm_key(values[kind]) == key or (raw and raw in evidence):
                     from pipelines.findings import close_by_alias
 
-                    text = (f"rapprochement : {kind} « {raw} » = {target or 'aucun'} — {reason}")
+                    said = f"= {target}" if target else f"n'est {none_of(kind)}"
+                    text = f"rapprochement : {kind} « {raw} » {said} — {reason}"
                     close_by_alias(con, fid, text, by, now, run_id)
                     closed += 1
                     break

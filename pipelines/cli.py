@@ -29,11 +29,14 @@ _ARGPARSE_FR = [
     ),
     (r"unrecognized arguments: (.*)", r"arguments non reconnus : \1"),
     (r"argument (.*?): expected one argument", r"argument \1 : une valeur est attendue"),
+    (r"argument (.*?): expected (\d+) arguments", r"argument \1 : \2 valeurs sont attendues"),
     (r"argument (.*?): invalid (.*?) value: (.*)", r"argument \1 : valeur invalide \3"),
     (
         r"invalid choice: (.*?) \(choose from (.*)\)",
         r"commande inconnue \1 (commandes possibles : \2)",
     ),
+    # Whatever argparse said of an argument (our own French type errors): French spacing.
+    (r"^argument ([^\s:]+): ", r"argument \1 : "),
 ]
 
 
@@ -80,9 +83,14 @@ def build_parser() -> Parser:
         epilog=EPILOG,
         parents=[common],
     )
+    from pipelines import __version__
+
+    parser.add_argument("--version", action="version", version=f"vigie {__version__}",
+                        help="afficher la version de Vigie et quitter")
     sub = parser.add_subparsers(
         dest="command", title="commandes", metavar="COMMANDE", parser_class=Parser
     )
+    parser.commands = sub  # to answer a subcommand's unknown option with that subcommand's usage
 
     def add(name, help_text, description):
         return sub.add_parser(
@@ -244,7 +252,10 @@ def build_parser() -> Parser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # `vigie check --frob`: the usage of `check`, not of `vigie`
+        where = parser.commands.choices.get(args.command, parser) if args.command else parser
+        where.error(f"unrecognized arguments: {' '.join(unknown)}")
     if not args.command:
         parser.print_help()
         return 2
@@ -252,7 +263,11 @@ def main(argv: list[str] | None = None) -> int:
 
     logs.setup()
     try:
-        return getattr(commands, f"cmd_{args.command}")(args)
+        code = getattr(commands, f"cmd_{args.command}")(args)
+        sys.stdout.flush()  # a reader gone away shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
     except VigieError as exc:
         print(f"vigie : {exc.message}", file=sys.stderr)
         return exc.exit_code
@@ -273,6 +288,20 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _reader_gone() -> int:
+    """`vigie … | head`: the reader closed the pipe. Like any Unix tool, stop quietly;
+    what was already written to the warehouse stays. Python's own flush at exit would
+    fail again on the closed pipe: point stdout at /dev/null first."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (tests capturing stdout)
+        pass
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

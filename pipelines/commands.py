@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from pipelines import alerts, aliases, findings, ingest, jobs, materialise, pipeline, rules, status, warehouse
 from pipelines.config import load_settings, reviewer
-from pipelines.errors import UsageError, VigieError
+from pipelines.errors import UsageError
 
 
 def _settings(args, offline: bool = False):
@@ -19,6 +20,8 @@ def _settings(args, offline: bool = False):
 def cmd_ingest(args) -> int:
     settings = _settings(args, offline=args.offline)
     wanted = list(pipeline.SOURCE_STEPS) if args.source == "all" else [args.source]
+    if "orders" in wanted:
+        ingest.check_inbox(settings)
     with jobs.run(settings, "ingest", {"source": args.source, "offline": args.offline}) as job:
         failures = pipeline.run_sources(job, wanted)
         for name, outcome in job.outcomes.items():
@@ -52,6 +55,7 @@ def validate_step(job) -> jobs.StepOutcome:
 
 def cmd_validate(args) -> int:
     settings = _settings(args)
+    require_warehouse(settings)
     with jobs.run(settings, "validate") as job:
         outcome = job.step("validate", validate_step)
         print(outcome.message)
@@ -88,11 +92,12 @@ def check_step(job) -> jobs.StepOutcome:
     head = "Règles évaluées" if only is None else (
         "Données et règles inchangées depuis la dernière évaluation : seules les règles qui dépendent de la date "
         f"sont réévaluées ({', '.join(only)})")
-    message = (f"{head} : {summary['actifs']} constat(s) actif(s), dont {summary['nouveaux']} nouveau(x) ; "
-               f"{summary['disparus']} disparu(s)"
+    back = summary.get("reapparus", 0)
+    message = (f"{head} : {summary['actifs']} constat(s) actif(s), dont {summary['nouveaux']} nouveau(x)"
+               + (f" et {back} réapparu(s)" if back else "") + f" ; {summary['disparus']} disparu(s)"
                + (f", dont {summary['clos_par_rapprochement']} clos par un rapprochement (vigie alias)"
                   if summary["clos_par_rapprochement"] else "") + ".")
-    return jobs.StepOutcome("ok", message, summary, bool(summary["nouveaux"] or summary["disparus"]))
+    return jobs.StepOutcome("ok", message, summary, bool(summary["nouveaux"] or summary["disparus"] or back))
 
 
 def print_findings_summary(con, out=None) -> None:
@@ -117,6 +122,7 @@ def print_findings_summary(con, out=None) -> None:
 
 def cmd_check(args) -> int:
     settings = _settings(args)
+    require_warehouse(settings)
     with jobs.run(settings, "check") as job:
         job.step("reference", ingest.sync_reference)
         pipeline.ensure_resolution(job)
@@ -126,14 +132,22 @@ def cmd_check(args) -> int:
     return 0
 
 
+def require_warehouse(settings) -> None:
+    """Only the commands that ingest (run, ingest, demo, schedule) may create a warehouse:
+    any other one on a path where there is none (a typo in --db / VIGIE_DB) says so, rather
+    than answering from a new empty warehouse."""
+    if settings.db_path.exists():
+        return
+    where = "" if str(settings.db_path).endswith("data/vigie.duckdb") and settings.db_path.parent.name == "data" \
+        else f" --db {settings.db_path}"
+    raise UsageError(
+        f"L'entrepôt {settings.db_path} n'existe pas encore (--db / VIGIE_DB) : construisez-le avec « vigie run{where} » "
+        f"(« vigie run --offline{where} » sans accès au réseau, « vigie demo{where} » pour l'échantillon embarqué).")
+
+
 def open_existing(settings):
     """The warehouse, read-only; if there is none yet, say which command builds this one."""
-    if not settings.db_path.exists():
-        where = "" if str(settings.db_path).endswith("data/vigie.duckdb") and settings.db_path.parent.name == "data" \
-            else f" --db {settings.db_path}"
-        raise VigieError(
-            f"L'entrepôt {settings.db_path} n'existe pas encore : construisez-le avec « vigie run{where} » "
-            f"(ou « vigie run --offline{where} » sans accès au réseau).", 1)
+    require_warehouse(settings)
     return warehouse.connect(settings.db_path, read_only=True)
 
 
@@ -154,10 +168,13 @@ def cmd_findings(args) -> int:
         con.close()
     if args.format == "xlsx":
         path = Path(args.output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        findings.to_xlsx(rows, tmp)
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            findings.to_xlsx(rows, tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise cannot_write(path, exc, "--output") from None
     elif args.output:
         text = findings.to_csv(rows, bom=True) if args.format == "csv" else findings.to_json(rows) + "\n"
         write_atomically(Path(args.output), text)
@@ -168,15 +185,42 @@ def cmd_findings(args) -> int:
     return 0
 
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+OS_FR = {errno.ENOENT: "dossier introuvable ou impossible à créer", errno.EACCES: "permission refusée", errno.EPERM: "opération non permise",
+         errno.EROFS: "disque en lecture seule", errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+         errno.ENOSPC: "disque plein", errno.EEXIST: "un fichier porte déjà ce nom"}
+
+
+def cannot_write(path: Path, exc: OSError, option: str) -> UsageError:
+    reason = OS_FR.get(exc.errno, exc.strerror or exc.__class__.__name__)
+    return UsageError(f"Impossible d'écrire dans {path} ({option}) : {reason}. Choisissez un dossier où vous pouvez écrire.")
+
+
+def writable_folder(folder: Path, option: str) -> None:
+    """Create the output folder and try a write now: a bad --output is a French sentence
+    (exit 2) before any work, not an internal error at the end."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".vigie-{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise cannot_write(folder, exc, option) from None
+
+
+def write_atomically(path: Path, text: str, option: str = "--output") -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise cannot_write(path, exc, option) from None
 
 
 def cmd_review(args) -> int:
     settings = _settings(args)
+    args.finding_id = args.finding_id.strip().upper()  # ids are written upper case (HS-6BF13453BB)
+    require_warehouse(settings)
     by = reviewer(args.by)
     with jobs.run(settings, "review", {"finding_id": args.finding_id}) as job:
         with warehouse.transaction(job.con):
@@ -191,6 +235,7 @@ def cmd_review(args) -> int:
 
 def cmd_alias(args) -> int:
     settings = _settings(args)
+    require_warehouse(settings)
     modes = [bool(args.list), bool(args.remove), bool(args.export), bool(args.import_file),
              bool(args.kind or args.raw or args.target)]
     if sum(modes) != 1:
@@ -204,7 +249,7 @@ def cmd_alias(args) -> int:
         finally:
             con.close()
         if args.export:
-            write_atomically(Path(args.export), aliases.to_csv(rows))
+            write_atomically(Path(args.export), aliases.to_csv(rows), "--export")
             print(f"{len(rows)} rapprochement(s) écrit(s) dans {args.export}.")
         elif not rows:
             print("Aucun rapprochement enregistré.")
@@ -236,7 +281,8 @@ def cmd_alias(args) -> int:
                 kind, raw = args.remove
                 if not aliases.remove(job.con, kind, raw):
                     raise UsageError(f"Aucun rapprochement {kind} « {raw} » (voir « vigie alias --list »).")
-                message = f"Rapprochement {kind} « {raw} » retiré."
+                message = (f"Rapprochement {kind} « {raw} » retiré. Le prochain « vigie check » résout ce nom sans "
+                           "lui et rouvre les constats que ce rapprochement avait clos.")
             elif args.import_file:
                 for e in entries:
                     try:
@@ -248,9 +294,11 @@ def cmd_alias(args) -> int:
             else:
                 done = aliases.record(job.con, settings, args.kind, args.raw, args.target, args.reason, by, now)
                 message = (f"Rapprochement enregistré par {by} : {done['kind']} « {done['raw']} » → "
-                           f"{done['target'] or 'aucun'}.")
+                           f"{done['target'] or aliases.none_of(done['kind'])}.")
             warehouse.bump_data_version(job.con, job.run_id, "rapprochements", now)
-    print(message + " Le prochain « vigie check » l'applique et clôt les constats qu'il règle.")
+    if not args.remove:
+        message += " Le prochain « vigie check » l'applique et clôt les constats qu'il règle."
+    print(message)
     return 0
 
 
@@ -276,6 +324,7 @@ def alert_step(job, dry_run: bool = False) -> jobs.StepOutcome:
 
 def cmd_alert(args) -> int:
     settings = _settings(args)
+    require_warehouse(settings)
     with jobs.run(settings, "alert", {"dry_run": args.dry_run}) as job:
         outcome = job.step("alert", alert_step, dry_run=args.dry_run)
     print(outcome.message)
@@ -293,6 +342,7 @@ def report_step(job, month: str, output: str | None, agreement: str | None = Non
     materialise.ensure_current(job.con)
     target = Path(output) if output else (
         job.settings.data_dir / "rapports" / month if job.recorder.command == "demo" else Path("reports") / month)
+    writable_folder(target, "--output")
     path = render.render(job.con, job.settings, month, target, agreement)
     if pdf:
         from pipelines.report.pdf import print_pdf
@@ -305,6 +355,7 @@ def report_step(job, month: str, output: str | None, agreement: str | None = Non
 
 def cmd_report(args) -> int:
     settings = _settings(args)
+    require_warehouse(settings)
     with jobs.run(settings, "report", {"month": args.month}) as job:
         job.step("reference", ingest.sync_reference)
         outcome = job.step("report", report_step, month=args.month, output=args.output, agreement=args.agreement,
@@ -315,6 +366,7 @@ def cmd_report(args) -> int:
 
 def cmd_run(args) -> int:
     settings = _settings(args, offline=getattr(args, "offline", False))
+    ingest.check_inbox(settings)
     with jobs.run(settings, "run", {"offline": settings.offline},
                   trigger=os.environ.get("VIGIE_TRIGGER", "manuel")) as job:
         problems = pipeline.run_all(job, validate_step, check_step, alert_step)
@@ -326,4 +378,6 @@ def cmd_run(args) -> int:
 def cmd_schedule(args) -> int:
     from pipelines import schedule
 
-    return schedule.serve(_settings(args))
+    settings = _settings(args)
+    ingest.check_inbox(settings)
+    return schedule.serve(settings)

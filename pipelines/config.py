@@ -49,18 +49,13 @@ def read_toml_settings(env: Mapping[str, str]) -> dict:
     if extra:
         path = Path(extra)
         try:
-            with open(path, "rb") as fh:
-                override = tomllib.load(fh)
+            override = _parse_toml(path)
         except (FileNotFoundError, NotADirectoryError):
             raise UsageError(
                 f"Le fichier de configuration {path} (VIGIE_CONFIG) est introuvable."
             ) from None
         except IsADirectoryError:
             raise UsageError(f"VIGIE_CONFIG désigne un dossier ({path}) : un fichier TOML est attendu.") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise UsageError(
-                f"Le fichier de configuration {path} (VIGIE_CONFIG) est illisible : {exc}."
-            ) from None
         except OSError as exc:
             raise UsageError(f"Le fichier de configuration {path} (VIGIE_CONFIG) ne peut pas être lu : "
                              f"{exc.strerror}.") from None
@@ -68,6 +63,44 @@ def read_toml_settings(env: Mapping[str, str]) -> dict:
         settings = _merge(settings, override)
     _check_values(settings)
     return settings
+
+
+# tomllib's messages, as the user reads them.
+_TOML_FR = [
+    ("Expected ']' at the end of a table declaration", "« ] » manque à la fin de l'en-tête de section"),
+    ("Expected ']]' at the end of an array declaration", "« ]] » manque à la fin de l'en-tête de tableau"),
+    ("Expected '=' after a key in a key/value pair", "« = » attendu après le nom du réglage"),
+    ("Invalid value", "valeur invalide (un texte s'écrit entre guillemets)"),
+    ("Cannot overwrite a value", "réglage donné deux fois"),
+    ("Cannot declare", "section déclarée deux fois"),
+    ("Unterminated string", "texte sans guillemet fermant"),
+    ("Invalid statement", "ligne qui n'est ni une section ni un réglage « nom = valeur »"),
+    ("Expected newline or end of document after a statement", "une seule instruction par ligne"),
+]
+
+
+def _parse_toml(path: Path) -> dict:
+    """The user's TOML file; its faults said in French with line and column (UsageError)."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise UsageError(f"Le fichier de configuration {path} (VIGIE_CONFIG) n'est pas encodé en UTF-8 (octet "
+                         f"illisible 0x{data[exc.start]:02x} à la ligne {line}) : réenregistrez-le en UTF-8.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        where = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        place = (f"à la ligne {where[1]}, colonne {where[2]}" if where
+                 else "à la fin du fichier" if "end of document" in message else "")
+        what = next((fr for en, fr in _TOML_FR if message.startswith(en)), "syntaxe TOML invalide")
+        quoted = ""
+        if where and 0 < int(where[1]) <= len(text.splitlines()):
+            quoted = f" (« {text.splitlines()[int(where[1]) - 1].strip()[:80]} »)"
+        raise UsageError(f"Le fichier de configuration {path} (VIGIE_CONFIG) n'est pas du TOML valide {place}{quoted} : "
+                         f"{what}.") from None
 
 
 # ---------------------------------------------------------------- validation
@@ -239,6 +272,7 @@ class Settings:
     fixed_now: datetime | None = None
     offline: bool = False
     toml: dict = field(default_factory=dict)
+    inbox_given: bool = False  # --inbox or VIGIE_INBOX, rather than the default data/inbox
 
     # Everything Vigie writes lives beside the warehouse file.
     @property
@@ -309,7 +343,22 @@ def load_settings(
         fixed_now=fixed_now,
         offline=offline,
         toml=read_toml_settings(env),
+        inbox_given=inbox not in (None, "") or bool(env.get("VIGIE_INBOX")),
     )
+
+
+def command_hint(settings: Settings, command: str, env: Mapping[str, str] | None = None) -> str:
+    """« vigie status » as the user must type it to reach this warehouse: with --db when
+    a plain `vigie` would open another one (the demo's, or one given with --db)."""
+    env = os.environ if env is None else env
+    plain = Path(env.get("VIGIE_DB") or DEFAULTS["VIGIE_DB"]).expanduser().absolute()
+    if plain == settings.db_path:
+        return f"vigie {command}"
+    try:
+        shown = settings.db_path.relative_to(Path.cwd())
+    except ValueError:
+        shown = settings.db_path
+    return f"vigie {command} --db {shown}"
 
 
 def reviewer(by: str | None = None, env: Mapping[str, str] | None = None) -> str:

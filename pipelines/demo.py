@@ -13,8 +13,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from pipelines import commands, fr, jobs, pipeline, warehouse
-from pipelines.config import PACKAGE_DIR, load_settings
+from pipelines import commands, fr, ingest, jobs, pipeline, warehouse
+from pipelines.config import PACKAGE_DIR, command_hint, load_settings
 from pipelines.warehouse import relative_to_home
 
 SAMPLE = PACKAGE_DIR / "sample"
@@ -37,6 +37,7 @@ def demo_settings(args):
 def run(args, out=None) -> int:
     out = out or sys.stdout
     settings = demo_settings(args)
+    ingest.check_inbox(settings)
     if not args.db and settings.data_dir.exists():
         shutil.rmtree(settings.data_dir)  # data/demo/ is the demo's own: start afresh
     print(f"Démonstration Vigie sur l'échantillon embarqué ({relative_to_home(SAMPLE)}), sans réseau.", file=out)
@@ -61,6 +62,7 @@ def run(args, out=None) -> int:
     print("Résultats :", file=out)
     print(f"  entrepôt DuckDB      : {relative_to_home(settings.db_path)}", file=out)
     print(f"  constats             : vigie findings --db {relative_to_home(settings.db_path)}", file=out)
+    print(f"  fichiers, quarantaine : {command_hint(settings, 'status')}", file=out)
     print(f"  alertes (outbox)     : {relative_to_home(settings.outbox)}/", file=out)
     if settings.rejected_dir.exists():
         print(f"  fichiers rejetés     : {relative_to_home(settings.rejected_dir)}/", file=out)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines import agreements, fr, materialise, resolve, warehouse
-from pipelines.config import PACKAGE_DIR
-from pipelines.errors import SourceError, VigieError
+from pipelines.config import PACKAGE_DIR, command_hint
+from pipelines.errors import SourceError, UsageError, VigieError
 from pipelines.http import HttpClient
 from pipelines.jobs import Job, StepOutcome, record_source
 from pipelines.sources import betagouv, orders
@@ -107,7 +107,7 @@ def ingest_betagouv(job: Job) -> StepOutcome:
     if settings.offline and not betagouv.is_local(base):
         return StepOutcome("ok", f"Mode hors ligne, entrepôt neuf : instantané embarqué de beta.gouv.fr (du "
                                  f"{fr.long_day(snapshot.data_as_of)}, {counts['startups']} startups) ; lancez "
-                                 "« vigie run » avec le réseau pour l'actualiser.", counts, changed)
+                                 f"« {command_hint(settings, 'run')} » avec le réseau pour l'actualiser.", counts, changed)
     if changed:
         msg = (
             f"beta.gouv.fr : nouvel instantané ({counts['startups']} startups, "
@@ -134,6 +134,7 @@ def ingest_orders(job: Job) -> StepOutcome:
     settings, con = job.settings, job.con
     now = settings.now()
     inbox = settings.inbox
+    check_inbox(settings)
     if not inbox.exists():
         inbox.mkdir(parents=True)
     if not inbox.is_dir():
@@ -156,7 +157,7 @@ def ingest_orders(job: Job) -> StepOutcome:
                 source = inbox / result.path
                 orders.keep_aside_or_say(result, source if not source.is_symlink() else Path(), settings.rejected_dir)
             seq += 1
-            notes += file_notes(result)
+            notes += file_notes(result, command_hint(settings, "status"))
             orders.load_one(con, result, seq, job.run_id, now)
             results.append(result)
         if results:
@@ -190,7 +191,15 @@ def ingest_orders(job: Job) -> StepOutcome:
     return StepOutcome(status, msg, counts, True)
 
 
-def file_notes(result) -> list[str]:
+def check_inbox(settings) -> None:
+    """A misspelt --inbox / VIGIE_INBOX is said, not silently created and read as empty;
+    only the default inbox (data/inbox) is created on first use."""
+    if settings.inbox_given and not settings.inbox.exists():
+        raise UsageError(f"La boîte de dépôt {settings.inbox} n'existe pas (--inbox / VIGIE_INBOX) : vérifiez le "
+                         "chemin, ou créez ce dossier s'il doit recevoir les exports de commandes.")
+
+
+def file_notes(result, status_command: str = "vigie status") -> list[str]:
     """« fichier : raison » for a refused file; its quarantined rows counted, with their first reasons."""
     if result.status == "rejete":
         kept = f" (copie : {result.kept_at})" if result.kept_at else ""
@@ -199,7 +208,7 @@ def file_notes(result) -> list[str]:
         reasons = list(dict.fromkeys(q.get("reason") or q.get("reason_code") for q in result.quarantined))
         shown = " ; ".join(str(r) for r in reasons[:2]) + (" ; …" if len(reasons) > 2 else "")
         return [f"quarantaine — {result.path} : {result.rows_quarantined} ligne(s) sur {result.rows_read} "
-                f"({shown}) — détail : « vigie status »"]
+                f"({shown}) — détail : « {status_command} »"]
     return []
 
 

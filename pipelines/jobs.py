@@ -106,6 +106,11 @@ def run(
         except VigieError as exc:
             recorder.finish("echec", exc.message)
             raise
+        except BrokenPipeError:
+            # The reader of our output went away (`vigie check | head -1`): the work
+            # already committed stands, the run keeps the status its steps gave it.
+            _finish_quietly(recorder, None, job.status)
+            raise
         except (duckdb.Error, OSError) as exc:
             # The machine, not the data: disk full, read-only, damaged file.
             sentence = warehouse.explain(exc, settings.db_path)
@@ -125,10 +130,10 @@ def run(
             con.close()
 
 
-def _finish_quietly(recorder, message: str) -> None:
-    """Record the failure if the warehouse still takes writes (a full disk may refuse)."""
+def _finish_quietly(recorder, message: str | None, status: str = "echec") -> None:
+    """Record the outcome if the warehouse still takes writes (a full disk may refuse)."""
     try:
-        recorder.finish("echec", message)
+        recorder.finish(status, message)
     except (duckdb.Error, OSError):
         pass
 

@@ -12,6 +12,7 @@ import sys
 from dataclasses import replace
 
 from pipelines import ingest, resolve, warehouse
+from pipelines.config import command_hint
 from pipelines.errors import VigieError
 from pipelines.jobs import LOOK_AT, Job, StepOutcome
 
@@ -93,7 +94,7 @@ def run_all(job: Job, validate_step, check_step, alert_step, err=None, sources=N
         job.outcomes["validate"] = outcome
     if outcome.status == "bloque":
         print(f"vigie : {outcome.message} Les règles et les alertes ne sont pas évaluées tant que "
-              "ces données ne sont pas corrigées (voir « vigie validate »).", file=err)
+              f"ces données ne sont pas corrigées (voir « {command_hint(job.settings, 'validate')} »).", file=err)
         return failures + 1
     job.step("check", check_step)
     alert = job.step("alert", alert_step)

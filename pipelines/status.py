@@ -39,6 +39,11 @@ def collect(con, settings) -> dict:
     names = ["path", "kind", "sha256", "rows_read", "rows_loaded", "rows_quarantined", "rows_skipped", "status",
              "reason", "duplicate_of", "kept_at", "processed_at", "header_line", "sheet", "encoding", "separator"]
     files = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    quarantine = quarantined_lines(con)
+    for f in files:
+        shown, total = quarantine.get((f["sha256"], f["path"]), ([], 0)) if f["rows_quarantined"] else ([], 0)
+        f["quarantine"] = shown
+        f["quarantine_not_shown"] = total - len(shown)
     runs = [dict(zip(["run_id", "command", "started_at", "ended_at", "status", "error"], r, strict=True))
             for r in con.execute("SELECT run_id, command, started_at, ended_at, status, error FROM meta.runs "
                                  "ORDER BY started_at DESC, rowid DESC LIMIT 5").fetchall()]
@@ -52,6 +57,22 @@ def collect(con, settings) -> dict:
     return {"generated_at": now, "warehouse": str(settings.db_path), "inbox": str(settings.inbox),
             "sources": sources, "files": files, "totals": totals, "recent_runs": runs,
             "decp": datagouv.decp_status(con)}  # sources work (#19): what the DECP load could not read
+
+
+QUARANTINE_SHOWN = 20  # lines listed per file; the rest are counted
+
+
+def quarantined_lines(con, limit: int = QUARANTINE_SHOWN) -> dict[tuple[str, str], tuple[list[dict], int]]:
+    """(file sha256, path) -> its first quarantined lines (number, French reason) and how many in all."""
+    out: dict[tuple[str, str], tuple[list[dict], int]] = {}
+    for sha, path, line, code, reason, total in con.execute(
+            "SELECT file_sha256, path, line, reason_code, reason, count(*) OVER w FROM ("
+            "  SELECT *, row_number() OVER (PARTITION BY file_sha256, path ORDER BY line) AS n FROM raw.quarantine"
+            ") WINDOW w AS (PARTITION BY file_sha256, path) QUALIFY n <= ? ORDER BY path, line", [limit]).fetchall():
+        shown, _ = out.get((sha, path), ([], 0))
+        shown.append({"line": line, "reason_code": code, "reason": reason.removeprefix(f"ligne {line} : ")})
+        out[(sha, path)] = (shown, total)
+    return out
 
 
 # Stored codes stay ASCII; what the analyst reads is French.
@@ -95,6 +116,10 @@ def render_text(report: dict) -> str:
         )
         if f["reason"]:
             lines.append(f"      {f['reason']}")
+        for q in f.get("quarantine") or []:
+            lines.append(f"      quarantaine — ligne {q['line']} : {q['reason']}")
+        if f.get("quarantine_not_shown"):
+            lines.append(f"      … et {fr.number(f['quarantine_not_shown'])} autre(s) ligne(s) en quarantaine")
     lines += datagouv.render_decp_status(report.get("decp"))
     if report["recent_runs"]:
         lines += ["", "Dernières exécutions"]

@@ -53,7 +53,7 @@ def explain(exc: BaseException, path: Path) -> str | None:
         return (f"L'entrepôt {path} est ouvert par {who} — un notebook, ou une autre exécution de Vigie. "
                 "Un notebook qui le lit bloque l'écriture : fermez-le (ou redémarrez son noyau), puis relancez. "
                 "Rien n'a été modifié.")
-    if "not a valid duckdb database" in low or "corrupt" in low or "checksum" in low or "invalid database" in low:
+    if not_a_warehouse(exc):
         return (f"L'entrepôt {path} est abîmé ou n'est pas un fichier DuckDB : il n'a pas été modifié. Restaurez la "
                 "dernière sauvegarde, ou déplacez-le et relancez « vigie run » pour le reconstruire depuis les sources.")
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "no space left" in low:
@@ -66,14 +66,19 @@ def explain(exc: BaseException, path: Path) -> str | None:
     return None
 
 
+def not_a_warehouse(exc: BaseException) -> bool:
+    """DuckDB refuses the file itself: damaged, or not a DuckDB file at all."""
+    low = str(exc).lower()
+    return "not a valid duckdb database" in low or "corrupt" in low or "checksum" in low or "invalid database" in low
+
+
 def connect(path: Path | str, read_only: bool = False, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
     """Open the warehouse. Held by another program (a notebook reading it): retried until
     `wait_seconds` have passed, then a French sentence naming the holder."""
     path = Path(path)
     if read_only and not path.exists():
         raise VigieError(
-            f"L'entrepôt {path} n'existe pas encore : lancez d'abord « vigie ingest » ou « vigie demo »."
-        )
+            f"L'entrepôt {path} n'existe pas encore : lancez d'abord « vigie run » ou « vigie demo ».", 2)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -89,7 +94,9 @@ def connect(path: Path | str, read_only: bool = False, wait_seconds: float = 0.0
             if held and time.monotonic() < deadline:
                 time.sleep(0.5)
                 continue
-            raise VigieError(explain(exc, path) or f"Impossible d'ouvrir l'entrepôt {path} : {exc}") from None
+            # A file that is not a warehouse is the configuration's fault (exit 2), not the run's.
+            raise VigieError(explain(exc, path) or f"Impossible d'ouvrir l'entrepôt {path} : {exc}",
+                             2 if not_a_warehouse(exc) else None) from None
     con.execute("SET TimeZone = 'Europe/Paris'")
     # DuckDB draws a progress bar on the terminal for long queries: not in our output.
     # (In Jupyter, DuckDB refuses to change it without ipywidgets: nothing drawn there.)

@@ -283,7 +283,7 @@ def test_refused_copies_keep_their_name_and_are_bounded(tmp_path):
 
 def test_small_things(workspace, cli, tmp_path):
     code, _, err = cli("findings", "--db", str(tmp_path / "neuf.duckdb"))
-    assert code == 1 and f"vigie run --db {tmp_path / 'neuf.duckdb'}" in err
+    assert code == 2 and f"vigie run --db {tmp_path / 'neuf.duckdb'}" in err
     cli("ingest", "--source", "betagouv")
     code, _, err = cli("findings", "--rule", "PAS_UNE_REGLE")
     assert code == 2 and "HORS_STARTUP" in err

@@ -59,7 +59,7 @@ def test_bad_usage_is_french_and_exit_2(argv, fragment):
 def test_user_errors_are_french_without_traceback(tmp_path):
     env = {"VIGIE_DB": str(tmp_path / "absent.duckdb")}
     result = run_vigie("findings", env=env)
-    assert result.returncode == 1
+    assert result.returncode == 2  # a path with no warehouse is configuration
     assert "n'existe pas encore" in result.stderr
     assert "Traceback" not in result.stderr
     result = run_vigie("status", env={**env, "VIGIE_CONFIG": str(tmp_path / "nope.toml")})
