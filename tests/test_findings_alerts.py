@@ -306,8 +306,8 @@ def test_every_order_finding_exports_its_order_date_and_amount(demo_env, cli):
     order_rules = {r["rule"] for r in load_catalogue() if r["subject_type"] == "commande"}
     seen = {rule for _, rule, _, _ in expected}
     assert {"MINISTERE_DIFFERENT", "MONTANT_INCOHERENT"} <= seen <= order_rules | {"PLAFOND", "TOURNIQUET"}
-    for finding_id, rule, date_bc, montant in expected:
-        row = exported[finding_id]
+    for fid, rule, date_bc, montant in expected:
+        row = exported[fid]
         assert (rule, row["date_bc"]) == (rule, date_bc.isoformat())
         assert row["montant_ht"] == pytest.approx(float(montant))
 
