@@ -665,6 +665,12 @@ def test_a_credit_note_alone_in_a_month_is_said_as_a_credit_note(workspace, cli)
     text = _text(unescape((workspace / "r" / "rapport_conformite_2026-10.html").read_text(encoding="utf-8")))
     assert (f"par rapport à septembre 2026 (aucune commande, 1 avoir de {fr.money(-12000, 0)} HT)") in text
     assert f"(1 commande, {fr.money(-12000, 0)} HT)" not in text
+    # the month-on-month chart draws amounts ordered: the credit note is no negative bar
+    chart = (workspace / "r" / "rapport_conformite_2026-10.html").read_text(encoding="utf-8").split(
+            'id="graphique-1"')[1].split("</script>")[0]
+    bars = [v for block in re.findall(r'"y":(\[[^\]]*\])', chart) for v in json.loads(block)]
+    assert bars and min(bars) >= 0 and 30000 in bars
+    assert "avoir de" in chart
     assert cli("report", "--month", "2026-09", "--output", str(workspace / "r"))[0] == 0
     html = unescape((workspace / "r" / "rapport_conformite_2026-09.html").read_text(encoding="utf-8"))
     assert "1 avoir (bon de commande correctif au montant négatif) daté de septembre 2026" in _text(html)

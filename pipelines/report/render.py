@@ -213,7 +213,10 @@ def build_context(con, settings, month_key: str, agreement_id: str | None = None
         "changes": figures.changes(con, month),
         "stale": stale,
         "charts": {
-            "month": chart(charts.month_vs_previous(by_agreement, month.label, month.previous.label), "tableau-synthese"),
+            "month": chart(charts.month_vs_previous(
+                by_agreement, month.label, month.previous.label,
+                figures.credit_notes_by_agreement(con, month.start, month.end),
+                figures.credit_notes_by_agreement(con, month.previous.start, month.start)), "tableau-synthese"),
             "severities": chart(charts.severities(severities), "tableau-gravites"),
             "ministry": chart(charts.volume_bars(volume_ministry, "Ministère", f"Montant HT par ministère, {month.label}"),
                               "tableau-ministeres"),
