@@ -288,3 +288,37 @@ def test_bad_channel_configuration_is_a_french_usage_error(demo_env, cli, monkey
     code, _, err = cli("alert")
     assert code == 2 and "VIGIE_ALERT_TO" in err
     assert warehouse.scalar(connect(demo_env), "SELECT count(*) FROM alerts.deliveries WHERE channel = 'email'") == 0
+
+
+def test_every_order_finding_exports_its_order_date_and_amount(demo_env, cli):
+    """The export's date_bc and montant_ht come from each finding; every order-level rule of
+    the catalogue must carry them (MINISTERE_DIFFERENT and MONTANT_INCOHERENT did not)."""
+    from pipelines.agreements import load_catalogue
+
+    code, out, _ = cli("findings", "--format", "json")
+    assert code == 0
+    exported = {r["finding_id"]: r for r in json.loads(out)}
+    con = connect(demo_env)
+    expected = con.execute("""
+        SELECT f.finding_id, f.rule, o.date_bc, o.montant_ht FROM findings.findings f
+        JOIN mart.orders_enriched o ON o.numero_bc = f.numero_bc AND o.agreement_id IS NOT DISTINCT FROM f.agreement_id
+        WHERE f.active AND f.subject_type = 'commande'""").fetchall()
+    order_rules = {r["rule"] for r in load_catalogue() if r["subject_type"] == "commande"}
+    seen = {rule for _, rule, _, _ in expected}
+    assert {"MINISTERE_DIFFERENT", "MONTANT_INCOHERENT"} <= seen <= order_rules | {"PLAFOND", "TOURNIQUET"}
+    for fid, rule, date_bc, montant in expected:
+        row = exported[fid]
+        assert (rule, row["date_bc"]) == (rule, date_bc.isoformat())
+        assert row["montant_ht"] == pytest.approx(float(montant))
+
+
+@pytest.mark.parametrize("rule", sorted(
+    r["rule"] for r in __import__("pipelines.agreements", fromlist=["x"]).load_catalogue()
+    if r["subject_type"] == "commande"))
+def test_every_order_rule_puts_the_order_date_in_its_evidence(rule):
+    """Rules the demo does not raise too: their SQL evidence names the order date."""
+    path = ROOT / "pipelines" / "rules" / "sql" / f"{rule}.sql"
+    text = path.read_text(encoding="utf-8") if path.exists() else \
+        (ROOT / "pipelines" / "rules" / f"{rule.lower()}.py").read_text(encoding="utf-8")
+    evidences = text.count("to_json({") if path.exists() else text.count("evidence = {")
+    assert evidences and text.count("date_bc: o.date_bc") + text.count('"date_bc": o["date_bc"]') >= evidences

@@ -349,8 +349,10 @@ def test_every_open_finding_is_listed_by_severity_then_rule(report, demo_db):
     con = connect(demo_db)
     listed = section(html, "constats").split('id="constats-revus"')[0]
     ids = re.findall(r'data-constat="([^"]+)"', listed)
-    expected = con.execute("SELECT finding_id, severity, rule, timezone('Europe/Paris', first_seen_at)::DATE >= "
-                           "DATE '2026-10-01' FROM findings.findings WHERE active AND status = 'open'").fetchall()
+    # new: first seen during the month reported on, as the « Apparus pendant le mois » column
+    expected = con.execute("SELECT finding_id, severity, rule, timezone('Europe/Paris', first_seen_at)::DATE "
+                           "BETWEEN DATE '2026-10-01' AND DATE '2026-10-31' "
+                           "FROM findings.findings WHERE active AND status = 'open'").fetchall()
     assert sorted(ids) == sorted(f[0] for f in expected) and len(ids) >= 30
     by_id = {f[0]: f for f in expected}
     # grouped: severities in order, each rule's findings together
@@ -419,26 +421,31 @@ def test_true_totals_set_an_unreviewed_atypical_amount_aside(demo_copy, cli, mon
     monkeypatch.setenv("VIGIE_DB", str(demo_copy))
     typo = typo_amount(demo_copy, TYPO)
     con = with_flagged(connect(demo_copy))
+    # a negative HT counts only on a row flagged correctif (a credit note); otherwise it is
+    # a MONTANT_INCOHERENT data error, left out like the rules leave it out
     ytd_orders, ytd_amount = con.execute(
-        "SELECT count(*) FILTER (WHERE montant_ht >= 0), sum(montant_ht) FROM mart.orders_enriched "
+        "SELECT count(*) FILTER (WHERE montant_ht >= 0), sum(montant_ht) FILTER (WHERE montant_ht >= 0 OR correctif) "
+        "FROM mart.orders_enriched "
         "WHERE agreement_id = 'acim-2026' AND date_bc >= DATE '2026-01-01' AND date_bc < DATE '2026-11-01' "
         "AND numero_bc NOT IN (SELECT numero_bc FROM flagged)").fetchone()
     july_orders, july_amount = con.execute(
-        "SELECT count(*) FILTER (WHERE montant_ht >= 0), sum(montant_ht) FROM mart.orders_enriched "
+        "SELECT count(*) FILTER (WHERE montant_ht >= 0), sum(montant_ht) FILTER (WHERE montant_ht >= 0 OR correctif) "
+        "FROM mart.orders_enriched "
         "WHERE agreement_id = 'acim-2026' AND date_bc >= DATE '2026-07-01' AND date_bc < DATE '2026-08-01' "
         "AND numero_bc NOT IN (SELECT numero_bc FROM flagged)").fetchone()
     lot_consumed, lot_max = con.execute(
-        "SELECT sum(o.montant_ht), max(l.maximum_ht) FROM mart.orders_enriched o JOIN ref.agreement_lots l "
+        "SELECT sum(o.montant_ht) FILTER (WHERE o.montant_ht >= 0 OR o.correctif), max(l.maximum_ht) "
+        "FROM mart.orders_enriched o JOIN ref.agreement_lots l "
         "ON l.agreement_id = o.agreement_id AND l.lot = o.lot WHERE o.agreement_id = 'acim-2026' AND o.lot = 1 "
         "AND o.numero_bc NOT IN (SELECT numero_bc FROM flagged)").fetchone()
     flagged = con.execute("SELECT numero_bc, montant_ht FROM mart.orders_enriched WHERE numero_bc IN (SELECT numero_bc FROM flagged)").fetchall()
-    flag_ids = [i for (i,) in con.execute("SELECT finding_id FROM findings.findings WHERE rule = 'MONTANT_ATYPIQUE' "
-                                          "AND active AND status = 'open' AND coalesce(numero_bc, subject) = ?",
-                                          [TYPO]).fetchall()]
-    credit_notes = con.execute("SELECT count(*) FROM mart.orders_enriched WHERE montant_ht < 0 "
-                               "AND agreement_id = 'acim-2026' AND date_bc < DATE '2026-11-01'").fetchone()[0]
+    flag_ids, messages = zip(*con.execute("SELECT finding_id, message FROM findings.findings "
+                                          "WHERE rule = 'MONTANT_ATYPIQUE' AND active AND status = 'open' "
+                                          "AND coalesce(numero_bc, subject) = ?", [TYPO]).fetchall(), strict=True)
+    negative = con.execute("SELECT count(*) FROM mart.orders_enriched WHERE montant_ht < 0 "
+                           "AND agreement_id = 'acim-2026' AND date_bc < DATE '2026-11-01'").fetchone()[0]
     con.close()
-    assert credit_notes >= 1  # the demo has a credit note: not counted as an order
+    assert negative >= 1  # the demo has a negative row: neither counted nor (without correctif) summed
     assert TYPO in [n for n, _ in flagged] and flag_ids  # the rule flagged the typo in the demo
     code, _, _ = cli("report", "--month", "2026-10", "--output", str(tmp_path))
     assert code == 0
@@ -455,15 +462,13 @@ def test_true_totals_set_an_unreviewed_atypical_amount_aside(demo_copy, cli, mon
     assert lots[("ACIM 2026", "1")][5] == fr.percent(float(lot_consumed) / float(lot_max))
     # shown, with a visible note of how much was set aside and why
     note = html.split('id="avis-montants-ecartes"')[1].split("</div>")[0]
-    assert f"{fr.money(sum(float(a) for _, a in flagged), 0)} HT écartés des totaux" in note
+    # the July typo is not October's: said « au total », not as the month's
+    assert f"au total, jusqu'à fin octobre 2026 : 1 commande ({fr.money(typo, 0)} HT)" in unescape(note)
     assert "MONTANT_ATYPIQUE" in note
     assert sorted(r[1] for r in rows(parsed, "tableau-montants-ecartes")) == sorted(n for n, _ in flagged)
-    con = connect(demo_copy)
-    messages = [m for (m,) in con.execute("SELECT message FROM findings.findings WHERE finding_id IN "
-                                          "(SELECT unnest(?))", [flag_ids]).fetchall()]
-    con.close()
+    # the demo raises MONTANT_ATYPIQUE on the typo itself: the note shows its findings' explanation
     details = " ".join(" ".join(d.split()) for d in parsed.details["tableau-montants-ecartes"])
-    assert messages and all(" ".join(m.split()) in details for m in messages)
+    assert all(" ".join(m.split()) in details for m in messages)
     # once reviewed, the amount counts again
     for finding_id in flag_ids:
         code, _, _ = cli("review", finding_id, "--reason", "Montant vérifié auprès de l'acheteur", "--by", "Camille Martin")
@@ -527,3 +532,163 @@ def test_pdf_without_chromium_says_so_in_french(demo_copy, cli, monkeypatch, tmp
     assert code == 2
     assert "Chromium est introuvable" in err and "Traceback" not in err
     assert not list(tmp_path.glob("*.pdf"))
+
+
+# ------------------------------------------------------------------ periods, credit notes, wording
+
+
+@pytest.fixture(scope="module")
+def monthly(demo_db, tmp_path_factory):
+    """Reports of several months from the demo warehouse (the clock pinned to 24 November 2026)."""
+    from tests.conftest import run_vigie
+
+    folder = tmp_path_factory.mktemp("mois")
+    out = {}
+    for month in ("2026-04", "2026-07", "2026-09", "2026-10", "2026-11", "2031-01"):
+        done = run_vigie("report", "--month", month, "--output", str(folder), env={"VIGIE_DB": str(demo_db)})
+        assert done.returncode == 0, done.stderr
+        html = (folder / f"rapport_conformite_{month}.html").read_text(encoding="utf-8")
+        parsed = Tables()
+        parsed.feed(html)
+        out[month] = (unescape(html), parsed)
+    return out
+
+
+def _text(html: str) -> str:
+    # ordinary whitespace only: the narrow and non-breaking spaces of French numbers stay
+    return re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def test_set_aside_amounts_say_which_period_they_cover(monthly, demo_db):
+    con = connect(demo_db)
+    set_aside = con.execute(
+        "SELECT o.date_bc, o.montant_ht FROM findings.findings f JOIN mart.orders_enriched o ON o.numero_bc = f.numero_bc "
+        "WHERE f.rule = 'MONTANT_ATYPIQUE' AND f.active AND f.status = 'open'").fetchall()
+    con.close()
+    assert len(set_aside) == 1 and set_aside[0][0].month == 7  # the demo's July typo
+    when, amount = set_aside[0]
+    july = _text(monthly["2026-07"][0].split('id="avis-montants-ecartes"')[1].split("</div>")[0])
+    assert f"{fr.money(amount, 0)} HT écartés des totaux de juillet 2026" in july
+    for month, of_label, label in (("2026-10", "d'octobre 2026", "octobre 2026"),
+                                   ("2026-11", "de novembre 2026", "novembre 2026"),
+                                   ("2031-01", "de janvier 2031", "janvier 2031")):
+        note = _text(monthly[month][0].split('id="avis-montants-ecartes"')[1].split("</div>")[0])
+        assert f"Aucun montant écarté des totaux {of_label}" in note, month
+        assert f"{fr.money(amount, 0)} HT écartés des totaux" not in note  # not presented as the month's
+        assert f"au total, jusqu'à fin {label}" in note
+        assert f"1 commande ({fr.money(amount, 0)} HT)" in note.split("au total")[1]
+    assert "depuis janvier 2031 : 0 commande ;" in _text(monthly["2031-01"][0].split('id="avis-montants-ecartes"')[1])
+    # an order dated after the month is not listed in its report
+    assert 'id="avis-montants-ecartes"' not in monthly["2026-04"][0]
+
+
+def test_corrected_orders_are_counted_in_their_own_month(monthly, demo_db):
+    con = connect(demo_db)
+    corrected = con.execute("SELECT strftime(date_bc, '%Y-%m'), count(*) FROM mart.orders WHERE versions > 1 GROUP BY 1"
+                            ).fetchall()
+    con.close()
+    assert corrected == [("2026-04", 1)]  # the demo's April order read in two versions
+    assert "1 bon de commande d'avril 2026 a été corrigé" in _text(monthly["2026-04"][0])
+    for month in ("2026-09", "2026-10", "2026-11", "2031-01"):
+        assert "corrigé" not in _text(section(monthly[month][0], "synthese")), month
+
+
+def test_a_month_not_over_or_in_the_future_says_so_at_the_top(monthly):
+    future, _ = monthly["2031-01"]
+    assert "Janvier 2031 n'a pas encore commencé" in _text(future.split('id="avis-mois-futur"')[1].split("</div>")[0])
+    assert future.index('id="avis-mois-futur"') < future.index('id="synthese"')
+    current, _ = monthly["2026-11"]  # VIGIE_NOW is 24 November 2026
+    assert "Novembre 2026 n'est pas terminé" in _text(current.split('id="avis-mois-en-cours"')[1].split("</div>")[0])
+    assert current.index('id="avis-mois-en-cours"') < current.index('id="synthese"')
+    for month in ("2026-09", "2026-10"):
+        assert 'id="avis-mois-futur"' not in monthly[month][0] and 'id="avis-mois-en-cours"' not in monthly[month][0]
+
+
+def test_new_findings_are_those_that_appeared_during_the_month(monthly, demo_db):
+    con = connect(demo_db)
+    for month, start, end in (("2026-10", "2026-10-01", "2026-11-01"), ("2026-11", "2026-11-01", "2026-12-01")):
+        appeared = con.execute(
+            "SELECT count(*) FROM findings.findings WHERE active AND status = 'open' "
+            "AND timezone('Europe/Paris', first_seen_at)::DATE >= ?::DATE "
+            "AND timezone('Europe/Paris', first_seen_at)::DATE < ?::DATE", [start, end]).fetchone()[0]
+        html, parsed = monthly[month]
+        column = sum(int(r[3].replace("\u202f", "")) for r in rows(parsed, "tableau-gravites"))
+        badges = section(html, "constats").count('</code> <span class="fr-badge fr-badge--sm fr-badge--new">nouveau')
+        assert column == badges == appeared, month
+        said = re.search(r"dont (\d+) apparus? pendant", _text(section(html, "synthese")))
+        assert (int(said.group(1)) if said else 0) == appeared, month
+    con.close()
+
+
+def test_negative_rows_without_correctif_are_not_credit_notes(monthly, demo_db):
+    con = connect(demo_db)
+    negative = con.execute("SELECT numero_bc, date_bc, correctif FROM mart.orders_enriched WHERE montant_ht < 0").fetchall()
+    flagged = {n for (n,) in con.execute("SELECT numero_bc FROM findings.findings WHERE rule = 'MONTANT_INCOHERENT'"
+                                         " AND active").fetchall()}
+    sept_orders, sept_amount = con.execute(
+        "SELECT count(*), coalesce(sum(montant_ht), 0) FROM mart.orders_enriched WHERE agreement_id = 'acim-2026' "
+        "AND montant_ht >= 0 AND date_bc >= DATE '2026-09-01' AND date_bc < DATE '2026-10-01'").fetchone()
+    counted = con.execute(
+        "SELECT count(*) FROM mart.orders_enriched o WHERE agreement_id = 'acim-2026' AND montant_ht >= 0 "
+        "AND numero_bc NOT IN (SELECT numero_bc FROM findings.findings WHERE rule = 'MONTANT_ATYPIQUE' AND active "
+        "AND status = 'open')").fetchone()[0]
+    con.close()
+    assert negative and all(not c for _, _, c in negative)  # the demo's negative row has no correctif flag
+    assert {n for n, _, _ in negative} <= flagged  # ... so the rules call it MONTANT_INCOHERENT
+    html, _ = monthly["2026-09"]
+    assert 'id="avis-avoirs"' not in html
+    kpi = html.split('id="synthese-acim-2026"')[1].split("</div>")[0]
+    assert f'data-valeur="{sept_orders}"' in kpi and fr.money(sept_amount, 0) + " HT" in kpi
+    # section 7 counts orders as the summary and the DECP table do, and says what it leaves out
+    _, parsed = monthly["2026-10"]
+    agreements = {r[0]: r for r in rows(parsed, "tableau-accords")}
+    decp = {r[0]: r for r in rows(parsed, "tableau-decp")}
+    assert agreements["ACIM 2026"][5] == decp["ACIM 2026"][1] == fr.number(counted)
+    assert "montant négatif sans correctif" in agreements["ACIM 2026"][6]
+    assert "montant atypique écarté" in agreements["ACIM 2026"][6]
+
+
+def test_a_credit_note_alone_in_a_month_is_said_as_a_credit_note(workspace, cli):
+    (workspace / "inbox" / "avoir.csv").write_text(
+        "N° BC;Date du BC;Bénéficiaire;Startup;Titulaire;Montant HT;Marché;Lot;Correctif\n"
+        "AV-1;15/09/2026;Ministère des Armées;Application mobile de gestion des congés;OCTO;-12 000;2026;1;oui\n"
+        "AV-2;05/10/2026;Ministère des Armées;Application mobile de gestion des congés;OCTO;30 000;2026;1;\n",
+        encoding="utf-8")
+    for argv in (("ingest", "--source", "betagouv"), ("ingest", "--source", "orders"), ("check",)):
+        assert cli(*argv)[0] in (0, 1)
+    assert cli("report", "--month", "2026-10", "--output", str(workspace / "r"))[0] == 0
+    text = _text(unescape((workspace / "r" / "rapport_conformite_2026-10.html").read_text(encoding="utf-8")))
+    assert (f"par rapport à septembre 2026 (aucune commande, 1 avoir de {fr.money(-12000, 0)} HT)") in text
+    assert f"(1 commande, {fr.money(-12000, 0)} HT)" not in text
+    # the month-on-month chart draws amounts ordered: the credit note is no negative bar
+    chart = (workspace / "r" / "rapport_conformite_2026-10.html").read_text(encoding="utf-8").split(
+            'id="graphique-1"')[1].split("</script>")[0]
+    bars = [v for block in re.findall(r'"y":(\[[^\]]*\])', chart) for v in json.loads(block)]
+    assert bars and min(bars) >= 0 and 30000 in bars
+    assert "avoir de" in chart
+    assert cli("report", "--month", "2026-09", "--output", str(workspace / "r"))[0] == 0
+    html = unescape((workspace / "r" / "rapport_conformite_2026-09.html").read_text(encoding="utf-8"))
+    assert "1 avoir (bon de commande correctif au montant négatif) daté de septembre 2026" in _text(html)
+
+
+@pytest.mark.parametrize(("label", "expected"), [("avril 2026", "d'avril 2026"), ("août 2026", "d'août 2026"),
+                                                 ("octobre 2026", "d'octobre 2026"), ("mars 2026", "de mars 2026")])
+def test_de_is_elided_before_a_vowel(label, expected):
+    from pipelines.report.figures import of
+
+    assert of(label) == expected
+
+
+def test_french_wording_of_months_agreements_and_expectations(monthly, demo_db):
+    html, parsed = monthly["2026-10"]
+    text = _text(html)
+    assert "commandes de octobre" not in text and "Rapport de octobre" not in text
+    assert "sur des commandes d'octobre 2026" in text
+    assert "PLAFOND non évaluée" not in text.replace("règle PLAFOND non évaluée", "")
+    con = connect(demo_db)
+    failed = con.execute("SELECT DISTINCT expectation_type FROM validation.results WHERE NOT success").fetchall()
+    con.close()
+    assert failed
+    shown = [r[2] for r in rows(parsed, "tableau-validation-echecs")]
+    assert shown and not any(s.startswith("expect_") for s in shown)
+    assert not any(kind in section(html, "qualite") for (kind,) in failed)

@@ -181,3 +181,37 @@ def test_rules_apply_per_lot_and_an_unknown_lot_keeps_the_agreement_rules(worksp
     con = connect(workspace / "data" / "vigie.duckdb")
     raised = {s for (s,) in con.execute("SELECT subject FROM findings.findings WHERE rule = 'HORS_STARTUP'").fetchall()}
     assert raised == {"LT-1", "LT-3"}  # lot 2 turns HORS_STARTUP off; lot 3 is no lot of ACIM 2026
+
+
+def _fixture_startups_named(prefix: str) -> set[str]:
+    import json
+
+    data = json.loads((ROOT / "pipelines" / "sample" / "betagouv" / "startups.json").read_text(encoding="utf-8"))
+    return {s["id"] for s in data["data"] if s["attributes"]["name"].lower().startswith(prefix.lower())}
+
+
+def test_an_ambiguous_product_raises_only_rapprochement_even_for_dinum(workspace, cli):
+    """RULES.md v2: RAPPROCHEMENT_A_REVOIR replaces, for that order, what an unresolved name
+    would raise: DINUM ordering « 1000 premiers jours » (two listed startups start so) is not
+    also « absent de beta.gouv.fr » (EXCEPTION_DINUM), nor HORS_STARTUP for another buyer."""
+    candidates = _fixture_startups_named("1000 premiers jours")
+    assert len(candidates) >= 2  # the fixture makes the name ambiguous
+    (workspace / "inbox" / "ambigu.csv").write_text(
+        "N° BC;Date du BC;Bénéficiaire;Startup;Titulaire;Montant HT;Marché;Lot\n"
+        "AMB-1;05/10/2026;DINUM;1000 premiers jours;OCTO;10 000;2026;1\n"
+        "AMB-2;05/10/2026;Ministère du Travail;1000 premiers jours;OCTO;10 000;2026;1\n", encoding="utf-8")
+    for argv in (("ingest", "--source", "betagouv"), ("ingest", "--source", "orders"), ("check",)):
+        assert cli(*argv)[0] == 0
+    con = connect(workspace / "data" / "vigie.duckdb")
+    rows = con.execute("SELECT numero_bc, rule, evidence FROM findings.findings "
+                       "WHERE numero_bc IN ('AMB-1', 'AMB-2') AND active").fetchall()
+    # the rules that judge the product (TOURNIQUET judges the holder's turn: it may stay)
+    product_rules = {"RAPPROCHEMENT_A_REVOIR", "EXCEPTION_DINUM", "HORS_STARTUP", "PHASE_NON_ELIGIBLE",
+                     "HORS_PERIMETRE_LOT", "MINISTERE_DIFFERENT"}
+    rules = {(bc, rule) for bc, rule, _ in rows if rule in product_rules}
+    assert rules == {("AMB-1", "RAPPROCHEMENT_A_REVOIR"), ("AMB-2", "RAPPROCHEMENT_A_REVOIR")}
+    import json
+
+    for _, _, evidence in (r for r in rows if r[1] == "RAPPROCHEMENT_A_REVOIR"):
+        names = json.loads(evidence)["noms"]
+        assert {c["id"] for n in names if n["type"] == "startup" for c in n["candidats"]} == candidates

@@ -80,18 +80,33 @@ def _empty(title: str, text: str = "Aucune donnée pour cette période.") -> go.
     return _layout(fig, title, 200)
 
 
-def month_vs_previous(frame: pd.DataFrame, month_label: str, previous_label: str) -> go.Figure:
-    title = f"Montant HT commandé : {month_label} et {previous_label}"
+def month_vs_previous(frame: pd.DataFrame, month_label: str, previous_label: str,
+                      notes: dict | None = None, previous_notes: dict | None = None) -> go.Figure:
+    """Amounts ordered, credit notes apart (`notes`: agreement_id -> (count, HT)): a credit note
+    alone in a month is no negative order bar; the hover says it."""
+    title = f"Montant HT commandé (hors avoirs) : {month_label} et {previous_label}"
     if frame.empty:
         return _empty(title)
+
+    def gross(column: str, by: dict | None) -> tuple[list[float], list[str]]:
+        values, texts = [], []
+        for agreement, amount in zip(frame["agreement_id"], frame[column], strict=True):
+            n, ht = (by or {}).get(agreement, (0, 0.0))
+            values.append(float(amount) - ht)
+            texts.append(f" ; et {fr.plural(n, 'avoir')} de {fr.money(ht, 0)} HT" if n else "")
+        return values, texts
+
+    before, before_text = gross("Montant HT du mois précédent", previous_notes)
+    now, now_text = gross("Montant HT du mois", notes)
     fig = go.Figure([
-        go.Bar(name=previous_label, x=frame["Accord-cadre"], y=frame["Montant HT du mois précédent"],
-               marker_color="#CACAFB", hovertemplate="%{x}<br>%{y:,.0f} € HT<extra>" + previous_label + "</extra>"),
-        go.Bar(name=month_label, x=frame["Accord-cadre"], y=frame["Montant HT du mois"], marker_color="#000091",
-               hovertemplate="%{x}<br>%{y:,.0f} € HT<extra>" + month_label + "</extra>"),
+        go.Bar(name=previous_label, x=frame["Accord-cadre"], y=before, customdata=before_text,
+               marker_color="#CACAFB",
+               hovertemplate="%{x}<br>%{y:,.0f} € HT%{customdata}<extra>" + previous_label + "</extra>"),
+        go.Bar(name=month_label, x=frame["Accord-cadre"], y=now, customdata=now_text, marker_color="#000091",
+               hovertemplate="%{x}<br>%{y:,.0f} € HT%{customdata}<extra>" + month_label + "</extra>"),
     ])
     fig.update_layout(barmode="group")
-    money_axis(fig, [*frame["Montant HT du mois précédent"], *frame["Montant HT du mois"]])
+    money_axis(fig, [*before, *now])
     return _layout(fig, title)
 
 

@@ -49,7 +49,8 @@ def startup_orders(con, startup_id: str) -> pd.DataFrame:
                coalesce(o.buyer_name, o.acheteur) AS "Acheteur", coalesce(o.holder_name, o.titulaire) AS "Titulaire",
                o.montant_ht AS "Montant HT", o.phase_at_date AS "Phase à la date",
                CASE WHEN o.set_aside THEN 'écartée (montant atypique non revu)'
-                    WHEN o.credit_note THEN 'avoir' ELSE 'comptée' END AS "Dans les totaux"
+                    WHEN o.credit_note THEN 'avoir'
+                    WHEN NOT o.summed THEN 'écartée (montant négatif sans correctif)' ELSE 'comptée' END AS "Dans les totaux"
         FROM report_orders o LEFT JOIN ref.agreements a ON a.agreement_id = o.agreement_id
         WHERE o.startup_id = $id ORDER BY o.date_bc, o.numero_bc
     """, {"id": startup_id})
@@ -62,7 +63,7 @@ def startup_holders(con, startup_id: str) -> pd.DataFrame:
     return _df(con, """
         SELECT a.short_title AS "Accord-cadre", coalesce(o.holder_name, o.titulaire) AS "Titulaire",
                count(*) FILTER (WHERE o.counted) AS "Commandes",
-               sum(o.montant_ht) FILTER (WHERE NOT o.set_aside) AS "Montant HT",
+               sum(o.montant_ht) FILTER (WHERE o.summed) AS "Montant HT",
                min(o.date_bc) AS "Première commande", max(o.date_bc) AS "Dernière commande"
         FROM report_orders o LEFT JOIN ref.agreements a ON a.agreement_id = o.agreement_id
         WHERE o.startup_id = $id GROUP BY ALL ORDER BY "Première commande"
@@ -87,7 +88,7 @@ def startup_amounts_by_month(con, startup_id: str) -> pd.DataFrame:
         SELECT o.month AS "Mois", a.short_title AS "Accord-cadre", count(*) FILTER (WHERE o.counted) AS "Commandes",
                sum(o.montant_ht) AS "Montant HT"
         FROM report_orders o JOIN ref.agreements a ON a.agreement_id = o.agreement_id
-        WHERE o.startup_id = $id AND NOT o.set_aside GROUP BY ALL ORDER BY 1, 2
+        WHERE o.startup_id = $id AND o.summed GROUP BY ALL ORDER BY 1, 2
     """, {"id": startup_id})
 
 
@@ -111,14 +112,14 @@ def holder_orders(con, agreement_id: str, holder_id: str) -> pd.DataFrame:
     prepare(con)
     return _df(con, """
         WITH o AS (
-            SELECT year(date_bc) AS year, holder_id, montant_ht, counted, set_aside
+            SELECT year(date_bc) AS year, holder_id, montant_ht, counted, summed
             FROM report_orders WHERE agreement_id = $agreement
         )
         SELECT year AS "Année", count(*) FILTER (WHERE counted AND holder_id = $holder) AS "Commandes",
-               coalesce(sum(montant_ht) FILTER (WHERE NOT set_aside AND holder_id = $holder), 0) AS "Montant HT",
-               coalesce(sum(montant_ht) FILTER (WHERE NOT set_aside), 0) AS "Montant HT, tous titulaires",
-               coalesce(sum(montant_ht) FILTER (WHERE NOT set_aside AND holder_id = $holder), 0)
-                   / nullif(sum(montant_ht) FILTER (WHERE NOT set_aside), 0) AS "Part du titulaire"
+               coalesce(sum(montant_ht) FILTER (WHERE summed AND holder_id = $holder), 0) AS "Montant HT",
+               coalesce(sum(montant_ht) FILTER (WHERE summed), 0) AS "Montant HT, tous titulaires",
+               coalesce(sum(montant_ht) FILTER (WHERE summed AND holder_id = $holder), 0)
+                   / nullif(sum(montant_ht) FILTER (WHERE summed), 0) AS "Part du titulaire"
         FROM o GROUP BY year ORDER BY year
     """, {"agreement": agreement_id, "holder": holder_id})
 

@@ -49,12 +49,28 @@ class Month:
         return self.start.strftime("%Y-%m")
 
     @property
+    def of_label(self) -> str:
+        """« d'octobre 2026 », « de mars 2026 »: French elides « de » before a vowel."""
+        return of(self.label)
+
+    def status(self, today: date) -> str:
+        """'futur', 'en_cours' or 'termine' as of `today` (the pinned clock)."""
+        if today < self.start:
+            return "futur"
+        return "en_cours" if today < self.end else "termine"
+
+    @property
     def previous(self) -> Month:
         return Month.parse((self.start - timedelta(days=1)).strftime("%Y-%m"))
 
     @property
     def year_start(self) -> date:
         return date(self.start.year, 1, 1)
+
+
+def of(label: str) -> str:
+    """« de » + label, elided before a vowel (avril, août, octobre): « d'octobre 2026 »."""
+    return f"d'{label}" if label[:1].lower() in "aeiouyàâéèêîôûh" else f"de {label}"
 
 
 def _df(con, query: str, params=None) -> pd.DataFrame:
@@ -78,28 +94,51 @@ def prepare(con) -> None:
 
 
 def agreements(con) -> pd.DataFrame:
-    """The agreements watched, with what is unknown about them said plainly."""
+    """The agreements watched, with what is unknown about them said plainly. Orders are
+    counted as everywhere in the report: credit notes and set-aside amounts are not orders."""
+    prepare(con)
     frame = _df(con, """
         SELECT a.agreement_id, a.short_title, a.title, a.period_start, a.period_end,
                (SELECT count(*) FROM ref.holders h WHERE h.agreement_id = a.agreement_id) AS holders,
                (SELECT count(*) FROM ref.agreement_lots l WHERE l.agreement_id = a.agreement_id
                   AND l.maximum_ht IS NULL) AS lots_without_max,
                (SELECT list(rule ORDER BY rule) FROM ref.agreement_rules r WHERE r.agreement_id = a.agreement_id) AS rules,
-               (SELECT count(*) FROM mart.orders_enriched o WHERE o.agreement_id = a.agreement_id) AS orders
+               (SELECT count(*) FILTER (WHERE o.counted) FROM report_orders o
+                WHERE o.agreement_id = a.agreement_id) AS orders,
+               (SELECT count(*) FILTER (WHERE NOT o.counted) FROM report_orders o
+                WHERE o.agreement_id = a.agreement_id) AS rows_not_counted,
+               (SELECT count(*) FILTER (WHERE o.credit_note) FROM report_orders o
+                WHERE o.agreement_id = a.agreement_id) AS credit_notes,
+               (SELECT count(*) FILTER (WHERE o.set_aside) FROM report_orders o
+                WHERE o.agreement_id = a.agreement_id) AS set_aside,
+               (SELECT count(*) FILTER (WHERE NOT o.summed AND NOT o.set_aside) FROM report_orders o
+                WHERE o.agreement_id = a.agreement_id) AS negative
         FROM ref.agreements a ORDER BY a.agreement_id
     """)
+    frame["Lignes non comptées"] = [_not_counted_text(r) for _, r in frame.iterrows()]
     unknowns = []
     for _, row in frame.iterrows():
         missing = []
         if pd.isna(row["period_start"]) or pd.isna(row["period_end"]):
-            missing.append("période non publiée (HORS_PERIODE non évaluée)")
+            missing.append("période non publiée (règle HORS_PERIODE non évaluée)")
         if row["holders"] == 0:
             missing.append("titulaires non publiés (titulaires, refus et tourniquet non suivis)")
         if row["lots_without_max"]:
-            missing.append("montant maximum non publié (PLAFOND non évaluée)")
+            missing.append("montant maximum non publié (règle PLAFOND non évaluée)")
         unknowns.append(" ; ".join(missing) if missing else "—")
     frame["Non publié"] = unknowns
     return frame
+
+
+def _not_counted_text(row) -> str:
+    parts = []
+    if row["credit_notes"]:
+        parts.append(fr.plural(int(row["credit_notes"]), "avoir"))
+    if row["set_aside"]:
+        parts.append(fr.plural(int(row["set_aside"]), "montant atypique écarté", "montants atypiques écartés"))
+    if row["negative"]:
+        parts.append(fr.plural(int(row["negative"]), "montant négatif sans correctif", "montants négatifs sans correctif"))
+    return " ; ".join(parts) if parts else "—"
 
 
 def agreement_ids_with_orders(con) -> list[str]:
@@ -121,8 +160,9 @@ def month_coverage(con, month: Month) -> dict:
 # ------------------------------------------------------------------ 1. synthèse
 
 
-def set_aside_orders(con, agreement_id: str | None = None) -> pd.DataFrame:
-    """Orders whose amount is flagged MONTANT_ATYPIQUE and not reviewed yet: shown, never summed."""
+def set_aside_orders(con, agreement_id: str | None = None, month: Month | None = None) -> pd.DataFrame:
+    """Orders whose amount is flagged MONTANT_ATYPIQUE and not reviewed yet: shown, never summed.
+    With `month`, those dated before its end (a report does not list later orders)."""
     prepare(con)
     return _df(con, """
         SELECT a.short_title AS "Accord-cadre", o.numero_bc AS "Commande", o.date_bc AS "Date",
@@ -132,8 +172,22 @@ def set_aside_orders(con, agreement_id: str | None = None) -> pd.DataFrame:
         LEFT JOIN ref.agreements a ON a.agreement_id = o.agreement_id
         LEFT JOIN findings.findings f ON f.finding_id = o.atypical_finding_id
         WHERE o.set_aside AND ($agreement IS NULL OR o.agreement_id = $agreement)
+          AND ($end IS NULL OR o.date_bc < $end)
         ORDER BY o.date_bc, o.numero_bc
-    """, {"agreement": agreement_id})
+    """, {"agreement": agreement_id, "end": month.end if month else None})
+
+
+def set_aside_periods(frame: pd.DataFrame, month: Month) -> dict:
+    """The set-aside amounts of the month, since January and in all (the frame of set_aside_orders)."""
+    dates = pd.to_datetime(frame["Date"]).dt.date if not frame.empty else pd.Series([], dtype=object)
+    amounts = frame["Montant HT écarté"].astype(float) if not frame.empty else pd.Series([], dtype=float)
+
+    def part(mask) -> dict:
+        return {"count": int(mask.sum()), "amount": fr.money(float(amounts[mask].sum()), 0)}
+
+    in_month = dates.map(lambda d: month.start <= d < month.end).astype(bool)
+    in_year = dates.map(lambda d: month.year_start <= d < month.end).astype(bool)
+    return {"month": part(in_month), "year": part(in_year), "total": part(pd.Series(True, index=dates.index))}
 
 
 def credit_notes(con, month: Month, agreement_id: str | None = None) -> int:
@@ -166,7 +220,8 @@ FINDINGS_SQL = """
            f.amount_ht AS "Montant HT",
            timezone('Europe/Paris', f.first_seen_at)::DATE AS "Vu le",
            f.message AS "Explication", f.contact AS "Écrire à",
-           timezone('Europe/Paris', f.first_seen_at)::DATE >= $start AS "Nouveau",
+           timezone('Europe/Paris', f.first_seen_at)::DATE >= $start
+               AND timezone('Europe/Paris', f.first_seen_at)::DATE < $end AS "Nouveau",
            f.reviewed_by AS "Revu par", timezone('Europe/Paris', f.reviewed_at)::DATE AS "Revu le",
            f.review_reason AS "Motif"
     FROM findings.findings f
@@ -178,10 +233,10 @@ FINDINGS_SQL = """
 
 def open_findings(con, month: Month, agreement_id: str | None = None) -> pd.DataFrame:
     """Every open finding, whatever its date: what the analyst has to handle. `Nouveau`:
-    first seen since the start of the month reported on."""
+    first seen during the month reported on (as « Apparus pendant le mois »)."""
     frame = _df(con, FINDINGS_SQL + """ AND f.status = 'open'
         ORDER BY CASE f.severity WHEN 'critique' THEN 0 WHEN 'alerte' THEN 1 ELSE 2 END, f.rule,
-                 "Date" NULLS LAST, f.subject""", {"start": month.start, "agreement": agreement_id})
+                 "Date" NULLS LAST, f.subject""", {"start": month.start, "end": month.end, "agreement": agreement_id})
     return frame.drop(columns=["Revu par", "Revu le", "Motif"])
 
 
@@ -189,7 +244,8 @@ def reviewed_findings(con, month: Month, agreement_id: str | None = None) -> pd.
     """Findings reviewed since the start of the month: who, when and why."""
     frame = _df(con, FINDINGS_SQL + """ AND f.status = 'reviewed'
           AND timezone('Europe/Paris', f.reviewed_at)::DATE >= $start
-        ORDER BY f.reviewed_at, f.rule, f.subject""", {"start": month.start, "agreement": agreement_id})
+        ORDER BY f.reviewed_at, f.rule, f.subject""", {"start": month.start, "end": month.end,
+                                                        "agreement": agreement_id})
     frame["Historique"] = [finding_history(con, finding_id) for finding_id in frame["Constat"]]
     return frame.drop(columns=["Nouveau", "Écrire à"])
 
@@ -225,14 +281,14 @@ def orders_by_agreement(con, month: Month) -> pd.DataFrame:
     return _df(con, """
         SELECT a.short_title AS "Accord-cadre", a.agreement_id,
                count(*) FILTER (WHERE o.counted AND o.date_bc >= $start AND o.date_bc < $end) AS "Commandes du mois",
-               coalesce(sum(o.montant_ht) FILTER (WHERE NOT o.set_aside AND o.date_bc >= $start AND o.date_bc < $end), 0)
+               coalesce(sum(o.montant_ht) FILTER (WHERE o.summed AND o.date_bc >= $start AND o.date_bc < $end), 0)
                    AS "Montant HT du mois",
                count(*) FILTER (WHERE o.counted AND o.date_bc >= $pstart AND o.date_bc < $start)
                    AS "Commandes du mois précédent",
-               coalesce(sum(o.montant_ht) FILTER (WHERE NOT o.set_aside AND o.date_bc >= $pstart AND o.date_bc < $start), 0)
+               coalesce(sum(o.montant_ht) FILTER (WHERE o.summed AND o.date_bc >= $pstart AND o.date_bc < $start), 0)
                    AS "Montant HT du mois précédent",
                count(*) FILTER (WHERE o.counted AND o.date_bc >= $ystart AND o.date_bc < $end) AS "Commandes depuis janvier",
-               coalesce(sum(o.montant_ht) FILTER (WHERE NOT o.set_aside AND o.date_bc >= $ystart AND o.date_bc < $end), 0)
+               coalesce(sum(o.montant_ht) FILTER (WHERE o.summed AND o.date_bc >= $ystart AND o.date_bc < $end), 0)
                    AS "Montant HT depuis janvier"
         FROM ref.agreements a
         LEFT JOIN report_orders o ON o.agreement_id = a.agreement_id
@@ -248,7 +304,8 @@ def findings_by_severity(con, month: Month) -> pd.DataFrame:
         SELECT f.severity AS "Gravité",
                count(*) AS "Constats ouverts",
                count(*) FILTER (WHERE o.date_bc >= $start AND o.date_bc < $end) AS "Sur des commandes du mois",
-               count(*) FILTER (WHERE f.first_seen_at >= $start AND f.first_seen_at < $end) AS "Apparus pendant le mois"
+               count(*) FILTER (WHERE timezone('Europe/Paris', f.first_seen_at)::DATE >= $start
+                                  AND timezone('Europe/Paris', f.first_seen_at)::DATE < $end) AS "Apparus pendant le mois"
         FROM findings.findings f
         LEFT JOIN mart.orders o ON o.numero_bc = f.numero_bc AND f.subject_type = 'commande'
         WHERE f.active AND f.status = 'open'
@@ -258,23 +315,50 @@ def findings_by_severity(con, month: Month) -> pd.DataFrame:
     return frame.sort_values("_order").drop(columns="_order").reset_index(drop=True)
 
 
+def credit_notes_by_agreement(con, start: date, end: date) -> dict[str, tuple[int, float]]:
+    """Credit notes dated in [start, end) per agreement: (count, HT, negative)."""
+    prepare(con)
+    return {a: (int(n), float(ht)) for a, n, ht in con.execute("""
+        SELECT agreement_id, count(*), sum(montant_ht) FROM report_orders
+        WHERE credit_note AND date_bc >= ? AND date_bc < ? GROUP BY 1
+    """, [start, end]).fetchall()}
+
+
+def period_text(orders: int, amount: float, notes: tuple[int, float] | None) -> str:
+    """« 2 commandes pour 50 000 € HT », « aucune commande, 1 avoir de -12 000 € HT »: a credit
+    note is said as such, never as a negative order amount."""
+    n_notes, notes_ht = notes or (0, 0.0)
+    gross = float(amount) - notes_ht
+    text = f"{fr.plural(orders, 'commande')} pour {fr.money(gross, 0)} HT" if orders else "aucune commande"
+    if n_notes:
+        text += (" et " if orders else ", ") + f"{fr.plural(n_notes, 'avoir')} de {fr.money(notes_ht, 0)} HT"
+        if orders:
+            text += f" (net : {fr.money(float(amount), 0)} HT)"
+    return text
+
+
 def changes(con, month: Month) -> list[str]:
     """What changed since last month, in sentences."""
     out = []
+    notes = credit_notes_by_agreement(con, month.start, month.end)
+    previous_notes = credit_notes_by_agreement(con, month.previous.start, month.start)
     for _, r in orders_by_agreement(con, month).iterrows():
         delta = r["Montant HT du mois"] - r["Montant HT du mois précédent"]
         trend = "en hausse" if delta > 0 else ("en baisse" if delta < 0 else "stable")
-        out.append(f"{r['Accord-cadre']} : {fr.plural(int(r['Commandes du mois']), 'commande')} pour "
-                   f"{fr.money(r['Montant HT du mois'], 0)} HT en {month.label}, {trend} par rapport à "
-                   f"{month.previous.label} ({fr.plural(int(r['Commandes du mois précédent']), 'commande')}, "
-                   f"{fr.money(r['Montant HT du mois précédent'], 0)} HT).")
+        out.append(f"{r['Accord-cadre']} : "
+                   f"{period_text(int(r['Commandes du mois']), r['Montant HT du mois'], notes.get(r['agreement_id']))}"
+                   f" en {month.label}, {trend} par rapport à {month.previous.label} ("
+                   f"{period_text(int(r['Commandes du mois précédent']), r['Montant HT du mois précédent'], previous_notes.get(r['agreement_id']))}).")
     new = con.execute(
         "SELECT count(*) FROM findings.findings f JOIN mart.orders o ON o.numero_bc = f.numero_bc "
         "WHERE f.active AND o.date_bc >= ? AND o.date_bc < ?", [month.start, month.end]).fetchone()[0]
-    out.append(f"{fr.plural(new, 'constat')} porte{'nt' if new > 1 else ''} sur des commandes de {month.label}.")
-    versions = con.execute("SELECT count(*) FROM mart.orders WHERE versions > 1").fetchone()[0]
+    out.append(f"{fr.plural(new, 'constat')} porte{'nt' if new > 1 else ''} sur des commandes {month.of_label}."
+               if new else f"Aucun constat ne porte sur des commandes {month.of_label}.")
+    versions = con.execute("SELECT count(*) FROM mart.orders WHERE versions > 1 AND date_bc >= ? AND date_bc < ?",
+                           [month.start, month.end]).fetchone()[0]
     if versions:
-        out.append(f"{fr.plural(versions, 'bon de commande corrigé', 'bons de commande corrigés')} (la dernière "
+        out.append(f"{fr.plural(versions, 'bon de commande', 'bons de commande')} {month.of_label} "
+                   f"{'a' if versions == 1 else 'ont'} été corrigé{'s' if versions > 1 else ''} (la dernière "
                    "version fait foi, les précédentes restent dans l'historique).")
     return out
 
@@ -300,7 +384,7 @@ def volume(con, month: Month, by: str = "ministere", agreement_id: str | None = 
         JOIN ref.agreements a ON a.agreement_id = o.agreement_id
         LEFT JOIN ref.ministries m ON m.ministry = o.buyer_ministry
         WHERE o.date_bc >= $start AND o.date_bc < $end AND ($agreement IS NULL OR o.agreement_id = $agreement)
-          AND NOT o.set_aside
+          AND o.summed
         GROUP BY ALL
         ORDER BY 1, "Montant HT" DESC, 2
     """, {"start": month.start, "end": month.end, "agreement": agreement_id})  # noqa: S608 - expression from DIMENSIONS
@@ -317,7 +401,7 @@ def trend(con, month: Month, months: int = 12, agreement_id: str | None = None) 
                count(*) FILTER (WHERE o.counted) AS "Commandes", sum(o.montant_ht) AS "Montant HT"
         FROM report_orders o JOIN ref.agreements a ON a.agreement_id = o.agreement_id
         WHERE o.date_bc >= $start AND o.date_bc < $end AND ($agreement IS NULL OR o.agreement_id = $agreement)
-          AND NOT o.set_aside
+          AND o.summed
         GROUP BY ALL ORDER BY 1, 2
     """, {"start": first.start, "end": month.end, "agreement": agreement_id})
     if frame.empty:
@@ -380,7 +464,7 @@ def startup_share(con, month: Month) -> pd.DataFrame:
             SELECT o.*, a.short_title,
                    o.startup_id IS NOT NULL AND o.startup_listed_at_date AS listed  -- v2: listed on the order date
             FROM report_orders o JOIN ref.agreements a ON a.agreement_id = o.agreement_id
-            WHERE a.startups_required AND o.date_bc < $end AND NOT o.set_aside
+            WHERE a.startups_required AND o.date_bc < $end AND o.summed
         )
         SELECT short_title AS "Accord-cadre", agreement_id,
                coalesce(sum(montant_ht) FILTER (WHERE date_bc >= $start), 0) AS "Montant HT du mois",
@@ -536,16 +620,28 @@ def _samples_text(sample) -> str:
 
 
 def validation_failures(con) -> pd.DataFrame:
+    from pipelines.validate import expectation_fr
+
     frame = _kinds(_validation_failures(con), "Table")
     frame["Exemples"] = [_samples_text(v) for v in frame["Exemples"]]
-    return frame
+    frame["Attente"] = [expectation_fr(kind, _kwargs(kwargs)) for kind, kwargs in zip(frame["Attente"], frame["kwargs"],
+                                                                                      strict=True)]
+    return frame.drop(columns="kwargs")
+
+
+def _kwargs(text) -> dict:
+    try:
+        value = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _validation_failures(con) -> pd.DataFrame:
     return _df(con, """
         WITH last AS (SELECT run_id FROM validation.results ORDER BY validated_at DESC LIMIT 1)
         SELECT suite AS "Table", CASE WHEN blocking THEN 'bloquante' ELSE 'à surveiller' END AS "Nature",
-               notes AS "Ce que protège l'attente", expectation_type AS "Attente", column_name AS "Colonne",
+               notes AS "Ce que protège l'attente", expectation_type AS "Attente", kwargs, column_name AS "Colonne",
                unexpected_count AS "Valeurs en cause", unexpected_sample AS "Exemples"
         FROM validation.results WHERE run_id IN (SELECT run_id FROM last) AND NOT success
         ORDER BY NOT blocking, suite
@@ -621,7 +717,7 @@ def decp_beside_orders(con) -> pd.DataFrame:
                (SELECT count(*) FROM report_orders o WHERE o.agreement_id = a.agreement_id AND o.counted)
                    AS "Commandes (boîte de dépôt)",
                (SELECT coalesce(sum(montant_ht), 0) FROM report_orders o WHERE o.agreement_id = a.agreement_id
-                   AND NOT o.set_aside) AS "Montant HT (boîte de dépôt)",
+                   AND o.summed) AS "Montant HT (boîte de dépôt)",
                (SELECT count(DISTINCT uid) FROM mart.decp_contracts d WHERE d.agreement_id = a.agreement_id)
                    AS "Contrats publiés (DECP)",
                (SELECT coalesce(sum(montant), 0) FROM (SELECT DISTINCT uid, montant FROM mart.decp_contracts d

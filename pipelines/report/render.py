@@ -158,7 +158,7 @@ def build_context(con, settings, month_key: str, agreement_id: str | None = None
     titles = figures.rule_titles()
     open_findings = figures.open_findings(con, month, agreement_id)
     reviewed = figures.reviewed_findings(con, month, agreement_id)
-    set_aside = figures.set_aside_orders(con, agreement_id)
+    set_aside = figures.set_aside_orders(con, agreement_id, month)
     by_agreement = figures.orders_by_agreement(con, month)
     if agreement_id:
         by_agreement = by_agreement[by_agreement["agreement_id"] == agreement_id]
@@ -182,6 +182,8 @@ def build_context(con, settings, month_key: str, agreement_id: str | None = None
     quarantine = figures.quarantine(con)
     return {
         "month": month, "month_label": month.label, "previous_label": month.previous.label,
+        "month_of_label": month.of_label, "month_status": month.status(settings.now().date()),
+        "today": fr.long_day(settings.now()),
         "generated": when(settings.now()), "generated_long": fr.long_day(settings.now()),
         "agreement_filter": agreement_id,
         "sections": [{"id": i, "number": n, "title": t} for n, (i, t) in enumerate(SECTIONS, start=1)],
@@ -197,9 +199,10 @@ def build_context(con, settings, month_key: str, agreement_id: str | None = None
         "set_aside": table(set_aside, "tableau-montants-ecartes", "Commandes écartées des totaux (montant atypique)",
                            max_rows=None, detail=("Pourquoi",)),
         "set_aside_total": fr.money(set_aside["Montant HT écarté"].sum(), 0) if not set_aside.empty else None,
+        "set_aside_periods": figures.set_aside_periods(set_aside, month),
         "credit_notes": figures.credit_notes(con, month, agreement_id),
         "agreements": table(agreements[["agreement_id", "short_title", "title", "period_start", "period_end",
-                                        "holders", "orders", "Non publié"]].rename(columns={
+                                        "holders", "orders", "Lignes non comptées", "Non publié"]].rename(columns={
             "short_title": "Accord-cadre", "title": "Intitulé", "period_start": "Début", "period_end": "Fin",
             "holders": "Titulaires", "orders": "Commandes reçues", "Non publié": "Ce qui n'est pas publié"}),
             "tableau-accords", "Accords-cadres suivis"),
@@ -210,7 +213,10 @@ def build_context(con, settings, month_key: str, agreement_id: str | None = None
         "changes": figures.changes(con, month),
         "stale": stale,
         "charts": {
-            "month": chart(charts.month_vs_previous(by_agreement, month.label, month.previous.label), "tableau-synthese"),
+            "month": chart(charts.month_vs_previous(
+                by_agreement, month.label, month.previous.label,
+                figures.credit_notes_by_agreement(con, month.start, month.end),
+                figures.credit_notes_by_agreement(con, month.previous.start, month.start)), "tableau-synthese"),
             "severities": chart(charts.severities(severities), "tableau-gravites"),
             "ministry": chart(charts.volume_bars(volume_ministry, "Ministère", f"Montant HT par ministère, {month.label}"),
                               "tableau-ministeres"),

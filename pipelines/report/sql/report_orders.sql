@@ -1,7 +1,9 @@
 -- Grain: one row per current order of mart.orders_enriched, with what the report does with it.
 -- An order flagged MONTANT_ATYPIQUE (a likely typo) and not yet reviewed is shown but set
--- aside from totals, trends and lot consumption; a credit note (negative HT, a corrective
--- order) lowers amounts but is not counted as an order. Temporary: the warehouse is not changed.
+-- aside from totals, trends and lot consumption; a credit note (negative HT on a row flagged
+-- correctif, as MONTANT_INCOHERENT reads it) lowers amounts but is not counted as an order; a
+-- negative HT without the flag is a data error (MONTANT_INCOHERENT): neither counted nor summed.
+-- Temporary: the warehouse is not changed.
 CREATE OR REPLACE TEMP VIEW report_orders AS
 WITH atypical AS (
     SELECT coalesce(numero_bc, subject) AS numero_bc, agreement_id, min(finding_id) AS finding_id
@@ -12,8 +14,10 @@ WITH atypical AS (
 SELECT o.*,
        t.finding_id AS atypical_finding_id,
        t.finding_id IS NOT NULL AS set_aside,
-       coalesce(o.montant_ht < 0, false) AS credit_note,
-       t.finding_id IS NULL AND coalesce(o.montant_ht >= 0, true) AS counted
+       coalesce(o.correctif AND o.montant_ht < 0, false) AS credit_note,
+       t.finding_id IS NULL AND coalesce(o.montant_ht >= 0, true) AS counted,
+       t.finding_id IS NULL AND (coalesce(o.montant_ht >= 0, true) OR coalesce(o.correctif AND o.montant_ht < 0, false))
+           AS summed
 FROM mart.orders_enriched o
 LEFT JOIN atypical t ON t.numero_bc = o.numero_bc AND t.agreement_id IS NOT DISTINCT FROM o.agreement_id;
 
@@ -21,7 +25,7 @@ LEFT JOIN atypical t ON t.numero_bc = o.numero_bc AND t.agreement_id IS NOT DIST
 -- so that the report's PLAFOND figures leave the set-aside amounts out.
 CREATE OR REPLACE TEMP VIEW report_lot_consumption AS
 WITH orders AS (
-    SELECT agreement_id, lot, coalesce(sum(montant_ht) FILTER (WHERE NOT set_aside), 0) AS ht,
+    SELECT agreement_id, lot, coalesce(sum(montant_ht) FILTER (WHERE summed), 0) AS ht,
            count(*) FILTER (WHERE counted) AS n,
            coalesce(sum(montant_ht) FILTER (WHERE set_aside), 0) AS set_aside_ht
     FROM report_orders WHERE agreement_id IS NOT NULL GROUP BY ALL

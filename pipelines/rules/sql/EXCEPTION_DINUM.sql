@@ -1,6 +1,7 @@
 -- EXCEPTION_DINUM (info): the exception body (DINUM) ordered for a product that is not a
 -- listed Startup d'État on the order date: allowed for its own digital products, recorded
--- for the record. Grain: order.
+-- for the record. Not for an ambiguous product name: RAPPROCHEMENT_A_REVOIR replaces
+-- it until the match is recorded (`vigie alias`). Grain: order.
 SELECT
     'EXCEPTION_DINUM' AS rule, o.agreement_id, 'commande' AS subject_type, o.numero_bc AS subject,
     'info' AS severity, o.numero_bc, NULL AS numero_besoin, o.holder_id,
@@ -14,3 +15,4 @@ JOIN ref.agreements a ON a.agreement_id = o.agreement_id
 WHERE a.startups_required
   AND NOT o.startup_listed_at_date  -- v2: on the order date
   AND o.buyer_id = a.exception_buyer
+  AND coalesce(o.startup_method, 'aucun') <> 'ambigu'

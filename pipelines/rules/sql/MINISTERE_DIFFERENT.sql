@@ -7,7 +7,7 @@ SELECT
     coalesce(o.holder_name, o.titulaire) AS titulaire, o.buyer_name AS acheteur, o.startup_name AS startup,
     o.montant_ht AS amount_ht, o.source_file, o.source_line,
     to_json({
-        ministere_acheteur: o.buyer_ministry, ministere_startup: o.startup_ministry,
+        date_bc: o.date_bc, ministere_acheteur: o.buyer_ministry, ministere_startup: o.startup_ministry,
         source_ministere_startup: s.ministry_source, ministeres_sponsors: s.sponsor_ministries,
         ministere_incubateur: s.incubator_ministry
     })::VARCHAR AS evidence

@@ -6,7 +6,7 @@ SELECT
     coalesce(o.holder_name, o.titulaire) AS titulaire, o.buyer_name AS acheteur, o.startup_name AS startup,
     o.montant_ht AS amount_ht, o.source_file, o.source_line,
     to_json({
-        montant_ht: o.montant_ht, montant_ttc: o.montant_ttc, taux_tva: a.vat_rate,
+        date_bc: o.date_bc, montant_ht: o.montant_ht, montant_ttc: o.montant_ttc, taux_tva: a.vat_rate,
         correctif: o.correctif,
         ttc_attendu: round(o.montant_ht * (1 + a.vat_rate), 2), tolerance: a.amount_tolerance
     })::VARCHAR AS evidence
