@@ -64,10 +64,11 @@ def test_a_damaged_warehouse_is_said_so_and_left_untouched(workspace, cli):
     before = db.read_bytes()
     for argv in (("ingest", "--source", "orders"), ("status",)):
         code, out, err = cli(*argv)
-        assert code == 1 and "est abîmé ou n'est pas un fichier DuckDB" in err and "erreur interne" not in err
+        # not a warehouse Vigie can open: a configuration matter for the contract (exit 2), never a traceback
+        assert code == 2 and "est abîmé ou n'est pas un fichier DuckDB" in err and "erreur interne" not in err
     assert db.read_bytes() == before
     record("Exploitation", "entrepôt abîmé (fichier qui n'est pas du DuckDB)",
-           "phrase en français, code 1, fichier laissé intact")
+           "phrase en français, code 2, fichier laissé intact")
 
 
 MISTAKES = [
