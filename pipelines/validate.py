@@ -154,9 +154,18 @@ def _list(values, limit: int = 6) -> str:
     return shown + (f" (et {len(values) - limit} autres)" if len(values) > limit else "")
 
 
+def _bound(value):
+    """A bound as people write it: « 0 », « 2,5 », « 1 000 000 » (not « 0.0 »); dates and texts as given."""
+    from pipelines import fr
+
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return fr.number(value, 0 if float(value).is_integer() else 2)
+
+
 def expectation_fr(kind: str, kwargs: dict) -> str:
     """What the expectation asks, as an analyst would say it."""
-    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    low, high = (_bound(kwargs.get(k)) for k in ("min_value", "max_value"))
     bounds = (f"entre {low} et {high}" if low is not None and high is not None else
               f"au moins {low}" if low is not None else f"au plus {high}" if high is not None else "bornée")
     return {
