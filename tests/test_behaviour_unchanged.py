@@ -27,10 +27,11 @@ COLUMNS = ("finding_id", "rule", "severity", "agreement_id", "subject_type", "su
 def findings_of(db: Path) -> list[dict]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM findings.findings ORDER BY finding_id").fetchall()
+        query = f"SELECT {', '.join(COLUMNS)} FROM findings.findings ORDER BY finding_id"  # noqa: S608 - constant names
+        rows = con.execute(query).fetchall()
     finally:
         con.close()
-    return [{k: (str(v) if v is not None and not isinstance(v, bool | int) else v) for k, v in zip(COLUMNS, r)}
+    return [{k: (str(v) if v is not None and not isinstance(v, bool | int) else v) for k, v in zip(COLUMNS, r, strict=True)}
             for r in rows]
 
 
