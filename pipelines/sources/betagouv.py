@@ -24,7 +24,6 @@ from pipelines import fr
 from pipelines.config import PACKAGE_DIR, PARIS
 from pipelines.errors import SourceError
 from pipelines.http import Fetched, HttpClient, InvalidPayload
-from pipelines.sources.helpers import decode_json
 from pipelines.text import norm_key, unescape
 from pipelines.warehouse import insert_rows
 
@@ -391,10 +390,29 @@ PARSERS = {
 }
 
 
+def decode_json(body: bytes, content_type: str | None, endpoint: str):
+    """Raise InvalidPayload for what an HTTP 200 can hide: HTML error pages, cut JSON."""
+    head = body[:512].lstrip().lower()
+    if (content_type and "html" in content_type.lower()) or head.startswith(
+        (b"<!doctype", b"<html")
+    ):
+        raise InvalidPayload(f"{endpoint}.json : page HTML reçue au lieu de JSON")
+    try:
+        return json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidPayload(
+            f"{endpoint}.json : JSON invalide ou tronqué ({exc.__class__.__name__})"
+        ) from None
+    except RecursionError:
+        raise InvalidPayload(
+            f"{endpoint}.json : JSON imbriqué trop profondément pour être une réponse de l'API"
+        ) from None
+
+
 def parse_payload(
     endpoint: str, body: bytes, content_type: str | None = None, today: date | None = None
 ) -> dict:
-    document = decode_json(body, content_type, f"{endpoint}.json")
+    document = decode_json(body, content_type, endpoint)
     try:
         if endpoint == "startups":
             startups, phases, included, quarantined = parse_startups(document, today)

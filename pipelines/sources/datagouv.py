@@ -19,7 +19,6 @@ from pipelines import warehouse
 from pipelines.config import PACKAGE_DIR
 from pipelines.errors import SourceError
 from pipelines.http import HttpClient, InvalidPayload, Pages, local_name
-from pipelines.sources.helpers import decode_json
 from pipelines.jobs import Job, StepOutcome, record_source
 from pipelines.text import norm_key
 
@@ -35,6 +34,16 @@ def decp_columns() -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------ parse (pure)
+
+
+def _json(body: bytes, content_type: str | None, what: str):
+    head = body[:512].lstrip().lower()
+    if (content_type and "html" in content_type.lower()) or head.startswith((b"<!doctype", b"<html")):
+        raise InvalidPayload(f"{what} : page HTML reçue au lieu de JSON")
+    try:
+        return json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InvalidPayload(f"{what} : JSON invalide ou tronqué") from None
 
 
 def check_dataset(doc, what: str) -> None:
@@ -121,16 +130,16 @@ def fetch_dataset(client: HttpClient, base: str, key: str, cache: dict) -> tuple
     url = f"{base}/datasets/{key}/"
     etag, last_modified = cache.get(url, (None, None))
     got = client.get(url, LABEL, etag, last_modified,
-                     validate=lambda body, ct: check_dataset(decode_json(body, ct, f"jeu de données {key}"), f"jeu de données {key}"))
+                     validate=lambda body, ct: check_dataset(_json(body, ct, f"jeu de données {key}"), f"jeu de données {key}"))
     if got.status == 304:
         return None, [], None
-    doc = decode_json(got.body, got.content_type, f"jeu de données {key}")
+    doc = _json(got.body, got.content_type, f"jeu de données {key}")
     resources = doc["resources"]
     if isinstance(resources, dict):  # API v2 style: a link to a paginated list
         items, next_url, pages = [], resources.get("href"), Pages(LABEL)
         while next_url:
-            page = client.get(pages.check(next_url), LABEL, validate=lambda b, ct: decode_json(b, ct, "liste de ressources"))
-            data = decode_json(page.body, page.content_type, "liste de ressources")
+            page = client.get(pages.check(next_url), LABEL, validate=lambda b, ct: _json(b, ct, "liste de ressources"))
+            data = _json(page.body, page.content_type, "liste de ressources")
             items += data.get("data") or []
             next_url = data.get("next_page")
         resources = items
