@@ -275,12 +275,12 @@ def main(argv: list[str] | None = None) -> int:
         print("vigie : interrompu.", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: say so in French, keep the detail for developers
-        import os
         import traceback
 
+        from pipelines.config import debug_enabled
         from pipelines.secrets import redact
 
-        if os.environ.get("VIGIE_DEBUG"):
+        if debug_enabled():
             print(redact(traceback.format_exc()), file=sys.stderr)
         print(
             f"vigie : erreur interne inattendue ({exc.__class__.__name__} : {redact(str(exc))}). L'entrepôt n'a pas été "

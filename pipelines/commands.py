@@ -368,7 +368,7 @@ def cmd_run(args) -> int:
     settings = _settings(args, offline=getattr(args, "offline", False))
     ingest.check_inbox(settings)
     with jobs.run(settings, "run", {"offline": settings.offline},
-                  trigger=os.environ.get("VIGIE_TRIGGER", "manuel")) as job:
+                  trigger=settings.trigger) as job:
         problems = pipeline.run_all(job, validate_step, check_step, alert_step)
         for name, outcome in job.outcomes.items():
             print(f"{name} : {outcome.message}")

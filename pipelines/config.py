@@ -1,16 +1,20 @@
-"""Settings, read when called: command-line options, then environment, then defaults.
+"""Settings, read when called: command-line options, then environment, then settings.toml.
 
 Nothing here runs at import. `load_settings()` is the only entry point; every command
-calls it once and passes the result down.
+calls it once and passes the result down. Defaults live in settings.toml only: each of
+its sections is read once into a frozen dataclass below (`settings.http.attempts`), and
+this module is the only one that reads the environment.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,15 +24,10 @@ from pipelines import secrets
 from pipelines.errors import UsageError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = PACKAGE_DIR.parent
 PARIS = ZoneInfo("Europe/Paris")
 
-DEFAULTS = {
-    "VIGIE_DB": "data/vigie.duckdb",
-    "VIGIE_INBOX": "data/inbox",
-    "VIGIE_BETAGOUV_API": "https://beta.gouv.fr/api/v2.7",
-    "VIGIE_DATAGOUV_API": "https://www.data.gouv.fr/api/1",
-}
+# Not a setting: how a run was started, recorded with it (the scheduler says « planifie »).
+MANUAL_TRIGGER = "manuel"
 
 
 def _merge(base: dict, override: Mapping) -> dict:
@@ -39,6 +38,13 @@ def _merge(base: dict, override: Mapping) -> dict:
         else:
             out[key] = value
     return out
+
+
+def read_sections(env: Mapping[str, str]) -> dict:
+    """settings.toml merged with the VIGIE_CONFIG file, checked, as {section: dataclass}."""
+    sections = typed_sections(read_toml_settings(env))
+    _check_sections(sections)
+    return sections
 
 
 def read_toml_settings(env: Mapping[str, str]) -> dict:
@@ -167,17 +173,21 @@ def _check_values(settings: Mapping) -> None:
             raise UsageError(f"Le réglage « {name} » ne peut pas être négatif, reçu « {value} ».")
         if name in _AT_MOST and value > _AT_MOST[name]:
             raise UsageError(f"Le réglage « {name} » doit valoir au plus {_AT_MOST[name]}, reçu « {value} ».")
-    schedule = settings.get("schedule", {})
+
+
+def _check_sections(sections: Mapping) -> None:
+    """What a type does not say: a known time zone, valid cron lines, usable paths."""
+    schedule = sections["schedule"]
     try:
-        tz = ZoneInfo(schedule.get("timezone", "Europe/Paris"))
+        tz = ZoneInfo(schedule.timezone)
     except (ValueError, KeyError, OSError):
         raise UsageError(f"Le réglage « schedule.timezone » n'est pas un fuseau horaire connu "
-                         f"(ex. Europe/Paris), reçu « {schedule.get('timezone')} ».") from None
+                         f"(ex. Europe/Paris), reçu « {schedule.timezone} ».") from None
     for key in ("daily_run", "monthly_report"):
-        _check_cron(f"schedule.{key}", schedule.get(key, ""), tz)
-    reports = Path(schedule.get("reports_dir", "reports")).expanduser()
+        _check_cron(f"schedule.{key}", getattr(schedule, key), tz)
+    reports = Path(schedule.reports_dir).expanduser()
     _check_writable_dir("schedule.reports_dir", reports)
-    ca_file = settings.get("alerts", {}).get("smtp_ca_file")
+    ca_file = sections["alerts"].smtp_ca_file
     if ca_file and not Path(ca_file).expanduser().is_file():
         raise UsageError(f"Le réglage « alerts.smtp_ca_file » désigne « {ca_file} », qui n'est pas un fichier.")
 
@@ -204,34 +214,184 @@ def _check_writable_dir(name: str, folder: Path, writable: bool = True) -> None:
         raise UsageError(f"{name} : le dossier « {folder} » n'est pas accessible en écriture.")
 
 
-def _check_paths(db: Path, inbox: Path, env: Mapping[str, str]) -> None:
+def _check_paths(db: Path, inbox: Path, env: Mapping[str, str], apis: Mapping[str, str]) -> None:
     if db.is_dir():
         raise UsageError(f"VIGIE_DB (ou --db) désigne un dossier ({db}) : indiquez le fichier de l'entrepôt, "
                          "par exemple data/vigie.duckdb.")
     _check_writable_dir("VIGIE_DB (ou --db)", db.parent, writable=False)  # reading needs no write
     if inbox.exists() and not inbox.is_dir():
         raise UsageError(f"VIGIE_INBOX (ou --inbox) désigne un fichier ({inbox}) : un dossier est attendu.")
-    for name in ("VIGIE_BETAGOUV_API", "VIGIE_DATAGOUV_API"):
-        value = env.get(name)
-        if not value:
-            continue
-        try:
-            parsed = urlsplit(value)
-            host = parsed.hostname
-        except ValueError:
-            parsed, host = None, None
-        if parsed is not None and parsed.scheme in ("http", "https") and host:
-            continue
-        if parsed is not None and not parsed.scheme and Path(value).expanduser().is_dir():
-            continue  # a local copy of the API (the demo's snapshot)
-        raise UsageError(f"{name} doit être une adresse http(s)://… ou un dossier local existant, reçu "
-                         f"« {secrets.redact(value)} ».")
+    for name, value in apis.items():
+        _check_api(name, value)
     for folder in filter(None, env.get("VIGIE_AGREEMENTS_DIR", "").split(os.pathsep)):
         if not Path(folder).is_dir():
             raise UsageError(f"VIGIE_AGREEMENTS_DIR : « {folder} » n'est pas un dossier.")
     for address in filter(None, (a.strip() for a in env.get("VIGIE_ALERT_TO", "").replace(";", ",").split(","))):
         if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", address):
             raise UsageError(f"VIGIE_ALERT_TO : « {address} » n'est pas une adresse électronique.")
+
+
+# ---------------------------------------------------------------- typed sections
+# One frozen dataclass per section of settings.toml, with no default of its own: the
+# file holds every value, and a key it lacks or of another type stops the run (exit 2).
+# Durations and thresholds are `float` (an `int` from the file is a valid float).
+
+@dataclass(frozen=True)
+class PathsSettings:
+    db: str
+    inbox: str
+    notebook_db: str
+
+
+@dataclass(frozen=True)
+class ApisSettings:
+    betagouv: str
+    datagouv: str
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    timezone: str
+    daily_run: str
+    monthly_report: str
+    misfire_grace_seconds: float
+    reports_dir: str
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    label: str
+    max_age_hours: float
+
+
+@dataclass(frozen=True)
+class SourcesSettings:
+    betagouv: SourceSettings
+    datagouv: SourceSettings
+    orders: SourceSettings
+
+    def items(self) -> list[tuple[str, SourceSettings]]:
+        """(source, its settings), sorted by source."""
+        return sorted((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
+
+
+@dataclass(frozen=True)
+class WarehouseSettings:
+    lock_wait_seconds: float
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    connect_timeout_seconds: float
+    read_timeout_seconds: float
+    total_timeout_seconds: float
+    attempts: int
+    backoff_seconds: float
+    max_response_bytes: int
+    max_download_bytes: int
+    max_json_depth: int
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class AlertsSettings:
+    total_timeout_seconds: float
+    smtp_timeout_seconds: float
+    webhook_timeout_seconds: float
+    smtp_ca_file: str
+    mot_de_passe_smtp_en_clair: bool
+
+
+@dataclass(frozen=True)
+class DatagouvSettings:
+    decp_dataset: str
+    decp_resource_ids: tuple[str, ...]
+    decp_resources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResolutionSettings:
+    startup_fuzzy_threshold: float
+    startup_fuzzy_margin: float
+    holder_fuzzy_threshold: float
+    buyer_fuzzy_threshold: float
+
+
+@dataclass(frozen=True)
+class InboxSettings:
+    max_file_bytes: int
+    max_unzipped_bytes: int
+    max_columns: int
+    max_cell_chars: int
+    header_search_rows: int
+    max_amount_ht: float
+    settle_seconds: float
+    min_file_age_seconds: float
+    workers: int
+
+
+SECTIONS = {"paths": PathsSettings, "apis": ApisSettings, "schedule": ScheduleSettings, "sources": SourcesSettings,
+            "warehouse": WarehouseSettings, "http": HttpSettings, "alerts": AlertsSettings,
+            "datagouv": DatagouvSettings, "resolution": ResolutionSettings, "inbox": InboxSettings}
+
+
+def _typed_value(kind, value, name: str):
+    """`value` as the dataclass field of type `kind` expects it (UsageError otherwise)."""
+    if dataclasses.is_dataclass(kind):
+        return _typed_section(kind, value, name)
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is float:
+        ok, label = number, _TYPE_FR[float]
+    elif kind is int:
+        ok, label = number and isinstance(value, int), _TYPE_FR[int]
+    elif kind == tuple[str, ...]:
+        ok, label = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value), "une liste de textes"
+        value = tuple(value) if ok else value
+    else:
+        ok, label = isinstance(value, kind), _TYPE_FR.get(kind, "?")
+    if not ok:
+        raise UsageError(f"Le réglage « {name} » (settings.toml) doit être {label}, reçu « {value} ».")
+    return value
+
+
+def _typed_section(cls, node, name: str):
+    if node is None:
+        raise UsageError(f"La section « [{name}] » manque dans settings.toml.")
+    if not isinstance(node, Mapping):
+        raise UsageError(f"Le réglage « {name} » (settings.toml) doit être {_TYPE_FR[dict]}, reçu « {node} ».")
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(node) - set(hints))
+    if unknown:
+        raise UsageError(f"Réglage inconnu « {name}.{unknown[0]} » dans settings.toml : réglages possibles à cet "
+                         f"endroit : {', '.join(sorted(hints))}.")
+    missing = [key for key in hints if key not in node]
+    if missing:
+        raise UsageError(f"Le réglage « {name}.{missing[0]} » manque dans settings.toml.")
+    return cls(**{key: _typed_value(kind, node[key], f"{name}.{key}") for key, kind in hints.items()})
+
+
+def typed_sections(toml: Mapping) -> dict:
+    """The merged TOML as {section name: frozen dataclass}, checked against the classes above."""
+    unknown = sorted(set(toml) - set(SECTIONS))
+    if unknown:
+        raise UsageError(f"Section inconnue « [{unknown[0]}] » dans settings.toml : sections possibles : "
+                         f"{', '.join(sorted(SECTIONS))}.")
+    return {name: _typed_section(cls, toml.get(name), name) for name, cls in SECTIONS.items()}
+
+
+def _check_api(name: str, value: str) -> None:
+    """An API's address, or a local copy of it (the demo's snapshot)."""
+    try:
+        parsed = urlsplit(value)
+        host = parsed.hostname
+    except ValueError:
+        parsed, host = None, None
+    if parsed is not None and parsed.scheme in ("http", "https") and host:
+        return
+    if parsed is not None and not parsed.scheme and Path(value).expanduser().is_dir():
+        return
+    raise UsageError(f"{name} doit être une adresse http(s)://… ou un dossier local existant, reçu "
+                     f"« {secrets.redact(value)} ».")
 
 
 def parse_now(value: str) -> datetime:
@@ -265,14 +425,27 @@ class Settings:
     inbox: Path
     betagouv_api: str
     datagouv_api: str
+    # settings.toml (merged with VIGIE_CONFIG), one typed section each
+    paths: PathsSettings
+    apis: ApisSettings
+    schedule: ScheduleSettings
+    sources: SourcesSettings
+    warehouse: WarehouseSettings
+    http: HttpSettings
+    alerts: AlertsSettings
+    datagouv: DatagouvSettings
+    resolution: ResolutionSettings
+    inbox_limits: InboxSettings
+    # the environment
     smtp_url: str | None = None
     alert_to: tuple[str, ...] = ()
+    alert_from: str | None = None  # VIGIE_ALERT_FROM; the channel picks one from the SMTP URL otherwise
     webhook_url: str | None = None
     agreements_dirs: tuple[Path, ...] = ()
     fixed_now: datetime | None = None
     offline: bool = False
-    toml: dict = field(default_factory=dict)
     inbox_given: bool = False  # --inbox or VIGIE_INBOX, rather than the default data/inbox
+    trigger: str = MANUAL_TRIGGER  # VIGIE_TRIGGER: who started the run
 
     # Everything Vigie writes lives beside the warehouse file.
     @property
@@ -298,11 +471,28 @@ class Settings:
     def now(self) -> datetime:
         return self.fixed_now or datetime.now(PARIS)
 
+    @property
+    def toml(self) -> dict:
+        """Every section as plain data, as in settings.toml (what a signature digests)."""
+        return {name: dataclasses.asdict(self._section_object(name)) for name in SECTIONS}
+
+    def _section_object(self, name: str):
+        return self.inbox_limits if name == "inbox" else getattr(self, name)
+
     def section(self, name: str) -> dict:
+        """Compatibility accessor (a section as a dict) for the modules not yet reading the
+        typed sections: http.py, ingest.py, sources/**. To be removed once they do."""
         node = self.toml
         for part in name.split("."):
             node = node.get(part, {})
         return node
+
+
+def _from_env(env: Mapping[str, str], option, name: str, default: str) -> str:
+    """A command-line option, else the environment variable, else settings.toml's value."""
+    if option not in (None, ""):
+        return str(option)
+    return env.get(name) or default
 
 
 def load_settings(
@@ -312,12 +502,6 @@ def load_settings(
     offline: bool = False,
 ) -> Settings:
     env = os.environ if env is None else env
-
-    def pick(option, name):
-        if option not in (None, ""):
-            return str(option)
-        return env.get(name) or DEFAULTS[name]
-
     agreements_dirs = [PACKAGE_DIR / "agreements"]
     # VIGIE_AGREEMENTS_DIR adds agreement files (a file with a known id replaces it).
     for extra in filter(None, env.get("VIGIE_AGREEMENTS_DIR", "").split(os.pathsep)):
@@ -328,22 +512,32 @@ def load_settings(
     )
     fixed_now = parse_now(env["VIGIE_NOW"]) if env.get("VIGIE_NOW") else None
     remember_secrets(env)
-    db_path = Path(pick(db, "VIGIE_DB")).expanduser().absolute()
-    inbox_path = Path(pick(inbox, "VIGIE_INBOX")).expanduser().absolute()
-    _check_paths(db_path, inbox_path, env)
+    sections = read_sections(env)
+    paths, apis = sections["paths"], sections["apis"]
+    db_path = Path(_from_env(env, db, "VIGIE_DB", paths.db)).expanduser().absolute()
+    inbox_path = Path(_from_env(env, inbox, "VIGIE_INBOX", paths.inbox)).expanduser().absolute()
+    betagouv_api = _from_env(env, None, "VIGIE_BETAGOUV_API", apis.betagouv)
+    datagouv_api = _from_env(env, None, "VIGIE_DATAGOUV_API", apis.datagouv)
+    _check_paths(db_path, inbox_path, env, {
+        "VIGIE_BETAGOUV_API" if env.get("VIGIE_BETAGOUV_API") else "Le réglage « apis.betagouv »": betagouv_api,
+        "VIGIE_DATAGOUV_API" if env.get("VIGIE_DATAGOUV_API") else "Le réglage « apis.datagouv »": datagouv_api,
+    })
+    sections["inbox_limits"] = sections.pop("inbox")
     return Settings(
         db_path=db_path,
         inbox=inbox_path,
-        betagouv_api=pick(None, "VIGIE_BETAGOUV_API").rstrip("/"),
-        datagouv_api=pick(None, "VIGIE_DATAGOUV_API").rstrip("/"),
+        betagouv_api=betagouv_api.rstrip("/"),
+        datagouv_api=datagouv_api.rstrip("/"),
+        **sections,
         smtp_url=env.get("VIGIE_SMTP_URL") or None,
         alert_to=alert_to,
+        alert_from=env.get("VIGIE_ALERT_FROM") or None,
         webhook_url=env.get("VIGIE_WEBHOOK_URL") or None,
         agreements_dirs=tuple(agreements_dirs),
         fixed_now=fixed_now,
         offline=offline,
-        toml=read_toml_settings(env),
         inbox_given=inbox not in (None, "") or bool(env.get("VIGIE_INBOX")),
+        trigger=env.get("VIGIE_TRIGGER") or MANUAL_TRIGGER,
     )
 
 
@@ -351,7 +545,7 @@ def command_hint(settings: Settings, command: str, env: Mapping[str, str] | None
     """« vigie status » as the user must type it to reach this warehouse: with --db when
     a plain `vigie` would open another one (the demo's, or one given with --db)."""
     env = os.environ if env is None else env
-    plain = Path(env.get("VIGIE_DB") or DEFAULTS["VIGIE_DB"]).expanduser().absolute()
+    plain = Path(env.get("VIGIE_DB") or settings.paths.db).expanduser().absolute()
     if plain == settings.db_path:
         return f"vigie {command}"
     try:
@@ -373,3 +567,44 @@ def reviewer(by: str | None = None, env: Mapping[str, str] | None = None) -> str
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (some containers)
         return env.get("USER") or env.get("USERNAME") or "utilisateur inconnu"
+
+
+# ---------------------------------------------------------------- the environment elsewhere
+# Knobs read outside a command's Settings (before they exist, or in code called without
+# them): still read here, so that no other module touches the environment.
+
+def debug_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """VIGIE_DEBUG: an internal error prints its traceback."""
+    env = os.environ if env is None else env
+    return bool(env.get("VIGIE_DEBUG"))
+
+
+def chromium_override(env: Mapping[str, str] | None = None) -> str | None:
+    """VIGIE_CHROMIUM: the Chromium that prints the PDF, rather than the first on PATH."""
+    env = os.environ if env is None else env
+    return env.get("VIGIE_CHROMIUM") or None
+
+
+def expectations_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The Great Expectations suites: VIGIE_EXPECTATIONS, else those shipped with the package
+    (the repository's expectations/ folder, package data `pipelines.expectations`)."""
+    env = os.environ if env is None else env
+    if env.get("VIGIE_EXPECTATIONS"):
+        return Path(env["VIGIE_EXPECTATIONS"])
+    return PACKAGE_DIR / "expectations"
+
+
+def notebook_db(env: Mapping[str, str] | None = None) -> Path:
+    """The warehouse a notebook opens: VIGIE_DB, else settings.toml's paths.notebook_db."""
+    env = os.environ if env is None else env
+    return Path(env.get("VIGIE_DB") or read_sections(env)["paths"].notebook_db)
+
+
+def child_environment(**overrides: str) -> dict[str, str]:
+    """The environment of a child process (the scheduler's `vigie`, Chromium): ours, changed."""
+    return {**os.environ, **overrides}
+
+
+def quiet_great_expectations() -> None:
+    """Great Expectations never phones home (unless the user set it otherwise)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

@@ -7,12 +7,13 @@ import os
 from pathlib import Path
 
 from pipelines import warehouse
+from pipelines.config import notebook_db
 from pipelines.report.figures import Month
 
 
 def open_warehouse(path: str | os.PathLike | None = None):
     """Read-only: a notebook never changes the warehouse (VIGIE_DB, else the demo's)."""
-    chosen = Path(path or os.environ.get("VIGIE_DB") or "data/demo/vigie.duckdb")
+    chosen = Path(path) if path else notebook_db()
     return warehouse.connect(chosen, read_only=True)
 
 

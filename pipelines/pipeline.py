@@ -30,7 +30,7 @@ def run_sources(job: Job, sources: list[str], err=None) -> int:
     changed = job.step("reference", ingest.sync_reference).changed
     settings, new = job.settings, is_new(job)
     if new and not settings.offline:  # nothing to protect yet: one try per source, not minutes of retries
-        job.settings = replace(settings, toml={**settings.toml, "http": {**settings.section("http"), "attempts": 1}})
+        job.settings = replace(settings, http=replace(settings.http, attempts=1))
     unreachable = []
     try:
         for name in sources:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pipelines import fr
+from pipelines.config import child_environment
 from pipelines.logs import log_step
 
 
@@ -25,8 +26,7 @@ def previous_month(now: datetime) -> str:
 
 
 def _vigie(settings, *argv: str) -> int:
-    env = {**os.environ, "VIGIE_TRIGGER": "planifie", "VIGIE_DB": str(settings.db_path),
-           "VIGIE_INBOX": str(settings.inbox)}
+    env = child_environment(VIGIE_TRIGGER="planifie", VIGIE_DB=str(settings.db_path), VIGIE_INBOX=str(settings.inbox))
     result = subprocess.run([sys.executable, "-m", "pipelines", *argv], env=env)
     return result.returncode
 
@@ -38,7 +38,7 @@ def daily_job(settings) -> None:
 
 def monthly_job(settings) -> None:
     month = previous_month(settings.now())
-    folder = settings.section("schedule").get("reports_dir", "reports")
+    folder = settings.schedule.reports_dir
     code = _vigie(settings, "report", "--month", month, "--output", os.path.join(folder, month))
     log_step("schedule", f"rapport de {month} : code {code}", 20 if code == 0 else 30, tache="report", code=code)
 
@@ -48,17 +48,17 @@ def build(settings, scheduler_class=None, daily=None, monthly=None):
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.cron import CronTrigger
 
-    conf = settings.section("schedule")
-    tz = ZoneInfo(conf.get("timezone", "Europe/Paris"))
+    conf = settings.schedule
+    tz = ZoneInfo(conf.timezone)
     scheduler = (scheduler_class or BlockingScheduler)(
         timezone=tz,
         job_defaults={"coalesce": True, "max_instances": 1,
-                      "misfire_grace_time": int(conf.get("misfire_grace_seconds", 21600))},
+                      "misfire_grace_time": int(conf.misfire_grace_seconds)},
     )
-    scheduler.add_job(daily or (lambda: daily_job(settings)), CronTrigger.from_crontab(conf["daily_run"], timezone=tz),
+    scheduler.add_job(daily or (lambda: daily_job(settings)), CronTrigger.from_crontab(conf.daily_run, timezone=tz),
                       id="vigie-run", name="vigie run (quotidien)")
     scheduler.add_job(monthly or (lambda: monthly_job(settings)),
-                      CronTrigger.from_crontab(conf["monthly_report"], timezone=tz),
+                      CronTrigger.from_crontab(conf.monthly_report, timezone=tz),
                       id="vigie-report", name="rapport mensuel (mois précédent)")
     return scheduler
 

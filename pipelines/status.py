@@ -16,16 +16,16 @@ def collect(con, settings) -> dict:
         "SELECT source, last_success_at, data_as_of, last_attempt_at, last_status, last_error, last_change_at "
         "FROM meta.source_state").fetchall()}
     sources = []
-    for source, conf in sorted(settings.section("sources").items()):
+    for source, conf in settings.sources.items():
         success, as_of, attempt, last_status, error, change = state.get(source, (None,) * 6)
         sources.append({
             "source": source,
-            "label": conf.get("label", source),
+            "label": conf.label,
             "last_success_at": success,
             "age_hours": round((now - success).total_seconds() / 3600, 1) if success else None,
             "data_as_of": as_of,
             "data_age_hours": round((now - as_of).total_seconds() / 3600, 1) if as_of else None,
-            "max_age_hours": conf.get("max_age_hours"),
+            "max_age_hours": conf.max_age_hours,
             "last_attempt_at": attempt,
             "last_status": last_status,
             "last_error": error,

@@ -12,14 +12,13 @@ Great Expectations is imported here only, and only when a validation runs (~8 s)
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
-from pipelines.config import PACKAGE_DIR, PROJECT_DIR
+from pipelines.config import PACKAGE_DIR, expectations_dir, quiet_great_expectations
 from pipelines.heavy_imports import skip_iri_grammars
 from pipelines.warehouse import insert_rows
 
@@ -28,7 +27,7 @@ SAMPLE_SIZE = 20
 
 
 def suites_dir() -> Path:
-    return Path(os.environ.get("VIGIE_EXPECTATIONS") or PROJECT_DIR / "expectations")
+    return expectations_dir()
 
 
 def load_suites(folder: Path | None = None) -> dict[str, dict]:
@@ -75,7 +74,7 @@ class Validator:
     """An ephemeral GX context built from the suite files (no GX project on disk)."""
 
     def __init__(self, suites: dict[str, dict]):
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # never phone home
+        quiet_great_expectations()
         skip_iri_grammars()
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig

@@ -138,7 +138,7 @@ def _widen_sums(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def open_warehouse(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    wait = float(settings.section("warehouse").get("lock_wait_seconds", 0))
+    wait = float(settings.warehouse.lock_wait_seconds)
     con = connect(settings.db_path, read_only=read_only, wait_seconds=wait)
     if not read_only:
         try:

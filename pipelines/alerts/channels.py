@@ -210,15 +210,15 @@ def _origin(url: str) -> str:
 def configured(settings) -> list:
     """The channels the environment asks for; the outbox when there is none."""
     channels = []
-    conf = settings.section("alerts")
+    conf = settings.alerts
     if settings.smtp_url:
         channels.append(EmailChannel(
-            settings.smtp_url, list(settings.alert_to), os.environ.get("VIGIE_ALERT_FROM"),
-            timeout=float(conf.get("smtp_timeout_seconds", 30)),
-            total_timeout=float(conf.get("total_timeout_seconds", 120)),
-            ca_file=conf.get("smtp_ca_file") or None,
-            clear_password=bool(conf.get("mot_de_passe_smtp_en_clair", False))))
+            settings.smtp_url, list(settings.alert_to), settings.alert_from,
+            timeout=float(conf.smtp_timeout_seconds),
+            total_timeout=float(conf.total_timeout_seconds),
+            ca_file=conf.smtp_ca_file or None,
+            clear_password=conf.mot_de_passe_smtp_en_clair))
     if settings.webhook_url:
-        channels.append(WebhookChannel(settings.webhook_url, timeout=float(conf.get("webhook_timeout_seconds", 20)),
-                                       total_timeout=float(conf.get("total_timeout_seconds", 120))))
+        channels.append(WebhookChannel(settings.webhook_url, timeout=float(conf.webhook_timeout_seconds),
+                                       total_timeout=float(conf.total_timeout_seconds)))
     return channels or [OutboxChannel(settings.outbox)]

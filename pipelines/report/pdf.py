@@ -7,12 +7,12 @@ throw-away profile, so printing sends nothing anywhere and leaves nothing behind
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
+from pipelines.config import child_environment, chromium_override
 from pipelines.errors import UsageError, VigieError
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
@@ -26,7 +26,7 @@ FLAGS = [
 
 def chromium() -> str:
     """Chromium to print with: VIGIE_CHROMIUM, else the first one on PATH."""
-    chosen = os.environ.get("VIGIE_CHROMIUM") or next(filter(None, (shutil.which(c) for c in CANDIDATES)), None)
+    chosen = chromium_override() or next(filter(None, (shutil.which(c) for c in CANDIDATES)), None)
     if not chosen or not Path(chosen).exists():
         raise UsageError("Chromium est introuvable : installez le paquet « chromium » (ou indiquez son chemin dans "
                          "VIGIE_CHROMIUM) pour écrire le rapport en PDF.")
@@ -41,7 +41,7 @@ def print_pdf(html_path: Path, timeout: float = 300) -> Path:
         command = [chromium(), *FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}", html_path.resolve().as_uri()]
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                                    env={**os.environ, "HOME": profile})
+                                    env=child_environment(HOME=profile))
         except subprocess.TimeoutExpired as exc:
             tmp.unlink(missing_ok=True)
             raise VigieError(f"Chromium n'a pas imprimé le rapport en {int(timeout)} secondes : PDF non écrit.") from exc

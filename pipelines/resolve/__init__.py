@@ -8,6 +8,7 @@ the same inputs give the same rows.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -25,7 +26,7 @@ def signature(settings) -> str:
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    digest.update(json.dumps(settings.section("resolution"), sort_keys=True, default=str).encode())
+    digest.update(json.dumps(dataclasses.asdict(settings.resolution), sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]
 
 
@@ -39,7 +40,7 @@ def _values(con, column: str) -> dict[str, int]:
 
 
 def startup_index(con, settings) -> StartupIndex:
-    conf = settings.section("resolution")
+    conf = settings.resolution
     startups = con.execute(
         "SELECT startup_id, name FROM stg.betagouv_startups ORDER BY startup_id"
     ).fetchall()
@@ -52,8 +53,8 @@ def startup_index(con, settings) -> StartupIndex:
     return StartupIndex(
         startups,
         history,
-        float(conf.get("startup_fuzzy_threshold", 92)),
-        float(conf.get("startup_fuzzy_margin", 3)),
+        float(conf.startup_fuzzy_threshold),
+        float(conf.startup_fuzzy_margin),
     )
 
 
@@ -62,7 +63,7 @@ def holder_index(con, settings) -> HolderIndex:
         "SELECT agreement_id, holder_id, member_id, spelling FROM ref.holder_spellings ORDER BY ALL"
     ).fetchall()
     return HolderIndex(
-        spellings, float(settings.section("resolution").get("holder_fuzzy_threshold", 90))
+        spellings, float(settings.resolution.holder_fuzzy_threshold)
     )
 
 
@@ -105,7 +106,7 @@ def buyer_index(con, settings) -> BuyerIndex:
         )
         spellings += [(body_id, s) for s in (name, acronym, oid) if s]
     return BuyerIndex(
-        bodies, spellings, float(settings.section("resolution").get("buyer_fuzzy_threshold", 93))
+        bodies, spellings, float(settings.resolution.buyer_fuzzy_threshold)
     )
 
 

@@ -74,7 +74,7 @@ class Body:
 
 
 class BuyerIndex:
-    def __init__(self, bodies: list[Body], spellings: list[tuple[str, str]], threshold: float = 93):
+    def __init__(self, bodies: list[Body], spellings: list[tuple[str, str]], threshold: float):
         self.threshold = threshold
         self.bodies = {b.body_id: b for b in bodies}
         self.exact: dict[str, set[str]] = defaultdict(set)

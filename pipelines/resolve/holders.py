@@ -38,7 +38,7 @@ def _is_year(part: str) -> bool:
 class HolderIndex:
     """spellings: (agreement_id, holder_id, member_id or None, spelling)."""
 
-    def __init__(self, spellings: list[tuple[str, str, str | None, str]], threshold: float = 90):
+    def __init__(self, spellings: list[tuple[str, str, str | None, str]], threshold: float):
         self.threshold = threshold
         self.exact: dict[str, dict[str, set[tuple[str, str | None]]]] = defaultdict(
             lambda: defaultdict(set)

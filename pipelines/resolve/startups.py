@@ -45,9 +45,9 @@ class StartupIndex:
     def __init__(
         self,
         startups: list[tuple[str, str | None]],
-        extra_ids: list[str] = (),
-        threshold: float = 92,
-        margin: float = 3,
+        extra_ids: list[str],
+        threshold: float,
+        margin: float,
     ):
         self.threshold, self.margin = threshold, margin
         self.names = {sid: name for sid, name in startups}

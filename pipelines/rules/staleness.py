@@ -18,13 +18,13 @@ def stale_sources(con, settings, now) -> list[dict]:
     state = {r[0]: r[1:] for r in con.execute(
         "SELECT source, data_as_of, last_success_at, last_attempt_at, last_error FROM meta.source_state").fetchall()}
     out = []
-    for source, conf in sorted(settings.section("sources").items()):
-        max_age = timedelta(hours=float(conf.get("max_age_hours", 48)))
+    for source, conf in settings.sources.items():
+        max_age = timedelta(hours=float(conf.max_age_hours))
         as_of, success, attempt, error = state.get(source, (None, None, None, None))
         age = (now - as_of) if as_of else None
         if age is None or age > max_age:
             out.append({
-                "source": source, "label": conf.get("label", source), "data_as_of": as_of,
+                "source": source, "label": conf.label, "data_as_of": as_of,
                 "last_success_at": success, "last_attempt_at": attempt, "last_error": error,
                 "age_hours": round(age.total_seconds() / 3600, 1) if age else None,
                 "max_age_hours": max_age.total_seconds() / 3600,
