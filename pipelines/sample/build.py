@@ -202,6 +202,10 @@ SCENARIO_PHASES = [
 ]
 
 
+class ScenarioError(Exception):
+    """The embedded beta.gouv.fr snapshot no longer supports the demo's scenario (a build-time check)."""
+
+
 def check_scenario(snapshot_dir: Path = HERE / "betagouv") -> None:
     """Fail loudly if the snapshot no longer supports the scenario."""
     from pipelines.sources.betagouv import parse_payload
@@ -211,10 +215,15 @@ def check_scenario(snapshot_dir: Path = HERE / "betagouv") -> None:
     rank = {"investigation": 1, "construction": 2, "acceleration": 3, "consolidation": 4, "transfere": 5,
             "opere": 5, "abandon-investigation": 6, "abandon": 6}
     for startup_id, on, expected in SCENARIO_PHASES:
-        assert startup_id in ids, startup_id
+        if startup_id not in ids:
+            raise ScenarioError(f"Le scénario de démonstration cite la startup « {startup_id} », absente de "
+                                f"l'instantané {snapshot_dir}.")
         phases = [p for p in parsed["phases"] if p["startup_id"] == startup_id and p["start_date"] and p["start_date"] <= on]
         current = max(phases, key=lambda p: (p["start_date"], rank[p["phase"]]))["phase"] if phases else None
-        assert current == expected, (startup_id, on, current, expected)
+        if current != expected:
+            raise ScenarioError(f"Le scénario de démonstration veut la startup « {startup_id} » en phase "
+                                f"« {expected} » le {on:%d/%m/%Y} ; l'instantané {snapshot_dir} la donne en "
+                                f"« {current} ».")
 
 
 def build(folder: Path = INBOX) -> list[Path]:
