@@ -67,10 +67,9 @@ def test_worked_example(code, workspace, cli, monkeypatch):
 
 
 def test_readme_table_is_the_catalogue():
-    from pipelines.agreements import load_catalogue
-    from pipelines.rules import readme
+    from pipelines.rules import catalogue, readme
 
     text = (DOCS / "README.md").read_text(encoding="utf-8")
-    assert readme.render(text, load_catalogue()) == text, "python -m pipelines.rules.readme"
+    assert readme.render(text, catalogue.load()) == text, "python -m pipelines.rules.readme"
     for code in codes():
         assert f"[{code}]({code}.md)" in text

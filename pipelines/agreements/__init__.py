@@ -173,7 +173,10 @@ def parse_agreement(path: Path, known_rules: set[str]) -> Agreement:
 
 
 def load_catalogue() -> list[dict]:
-    return yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+    """The rule records, checked (pipelines/rules/catalogue.py is their only reader)."""
+    from pipelines.rules import catalogue
+
+    return [r.as_dict() for r in catalogue.load()]
 
 
 def agreement_files(dirs) -> list[Path]:

@@ -32,7 +32,8 @@ def signature(settings) -> str:
 
 def _values(con, column: str) -> dict[str, int]:
     """Distinct raw values of one column, with how often they occur."""
-    assert column in COLUMNS
+    if column not in COLUMNS:  # the column name is formatted into the SQL below
+        raise ValueError(f"Colonne à rapprocher inconnue « {column} » (colonnes possibles : {', '.join(COLUMNS)}).")
     rows = con.execute(
         f"SELECT {column}, count(*) FROM stg.inbox_values WHERE {column} IS NOT NULL GROUP BY 1 ORDER BY 1"  # noqa: S608 - constant
     ).fetchall()

@@ -94,6 +94,15 @@ class StartupIndex:
         text = (raw or "").strip()
         if not text:
             return Resolution(None, "aucun", 0.0)
+        exact = self._exact(text)
+        if exact is not None:
+            return exact
+        if len(norm_key(text)) < MIN_FUZZY_KEY:
+            return Resolution(None, "aucun", 0.0)
+        return self._fuzzy(text)
+
+    def _exact(self, text: str) -> Resolution | None:
+        """The id or the name, as written then normalised; None when neither matches."""
         # A listed startup before an id only the listing history knows: "MonAideCyber" is the
         # name of today's mon-aide-cyber, and also the id it had years ago.
         if text in self.names:
@@ -110,8 +119,10 @@ class StartupIndex:
             return self._one(self.name_key[key], "nom_normalise", 0.98)
         if key in self.id_key:
             return self._one(self.id_key[key], "id_normalise", 0.98)
-        if len(key) < MIN_FUZZY_KEY:
-            return Resolution(None, "aucun", 0.0)
+        return None
+
+    def _fuzzy(self, text: str) -> Resolution:
+        """The closest names, when one stands ahead of the others."""
         query = norm_words(text)
         best: dict[str, float] = {}
         for _, score, index in process.extract(query, self.choices, scorer=_score, limit=12):

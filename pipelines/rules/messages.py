@@ -322,21 +322,10 @@ def montant_atypique(row, ev, ctx):
             "mais exclu des totaux, des tendances et du calcul du plafond.")
 
 
-RENDER = {
-    "HORS_STARTUP": hors_startup, "EXCEPTION_DINUM": exception_dinum, "PHASE_NON_ELIGIBLE": phase_non_eligible,
-    "ACHETEUR_NON_BENEFICIAIRE": acheteur_non_beneficiaire, "TITULAIRE_INVALIDE": titulaire_invalide,
-    "HORS_PERIODE": hors_periode, "PLAFOND": plafond, "REFUS_SEUIL": refus_seuil,
-    "REFUS_NON_JUSTIFIE": refus_non_justifie, "TOURNIQUET": tourniquet, "NON_DECLARE_DINUM": non_declare_dinum,
-    "MONTANT_INCOHERENT": montant_incoherent, "SOURCE_PERIMEE": source_perimee,
-    "MINISTERE_DIFFERENT": ministere_different, "HORS_PERIMETRE_LOT": hors_perimetre_lot,
-    "RAPPROCHEMENT_A_REVOIR": rapprochement_a_revoir, "EXECUTION_APRES_FIN": execution_apres_fin,
-    "MONTANT_ATYPIQUE": montant_atypique,
-}
-
-
-def render(row: dict, ctx: Context) -> str:
+def render(row: dict, ctx: Context, write) -> str:
+    """`write`: the rule's message function, named by its catalogue record (`message`)."""
     evidence = row.get("evidence")
     ev = json.loads(evidence) if isinstance(evidence, str) else (evidence or {})
-    message = RENDER[row["rule"]](row, ev, ctx)
+    message = write(row, ev, ctx)
     where = f" Source : {row['source_file']}, ligne {row['source_line']}." if row.get("source_file") else ""
     return message + where

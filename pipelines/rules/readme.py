@@ -3,32 +3,34 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import PurePosixPath
 
-from pipelines.agreements import load_catalogue
+from pipelines.rules import catalogue
 
-README = Path(__file__).resolve().parents[2] / "docs" / "rules" / "README.md"
+DOCS = PurePosixPath("docs/rules")
+README = catalogue.REPO_ROOT / DOCS / "README.md"
 START, END = "<!-- catalogue:start -->", "<!-- catalogue:end -->"
 SUBJECTS = {"commande": "commande", "lot": "lot, et commande après le maximum", "titulaire": "titulaire",
             "sollicitation": "sollicitation", "besoin": "besoin (2021), bon de commande (2026)", "source": "source"}
 
 
-def table(catalogue: list[dict]) -> str:
+def table(records) -> str:
     lines = ["| Code | Titre | Gravité | Sujet |", "| --- | --- | --- | --- |"]
-    for r in catalogue:
-        lines.append(f"| [{r['rule']}]({r['rule']}.md) | {r['title']} | {r.get('severity_label') or r['severity']} "
-                     f"| {SUBJECTS.get(r['subject_type'], r['subject_type'])} |")
+    for r in records:
+        page = PurePosixPath(r.doc).relative_to(DOCS)
+        lines.append(f"| [{r.rule}]({page}) | {r.title} | {r.severity_label or r.severity} "
+                     f"| {SUBJECTS.get(r.subject_type, r.subject_type)} |")
     return "\n".join(lines)
 
 
-def render(text: str, catalogue: list[dict]) -> str:
+def render(text: str, records) -> str:
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{table(catalogue)}\n{END}{tail}"
+    return f"{head}{START}\n{table(records)}\n{END}{tail}"
 
 
 def main() -> None:
-    README.write_text(render(README.read_text(encoding="utf-8"), load_catalogue()), encoding="utf-8")
+    README.write_text(render(README.read_text(encoding="utf-8"), catalogue.load()), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -160,100 +161,134 @@ def across_needs(con, agreement_id: str, holders: list[dict]) -> list[dict]:
     return findings
 
 
-def by_value(con, agreement_id: str) -> list[dict]:
+def _value_orders(con, agreement_id: str) -> list[dict]:
     """Orders outside the agreement's period are not purchase orders of it (HORS_PERIODE
     says so): they take no part in the tourniquet."""
-    holders = _holders(con, agreement_id)
-    by_id = {h["holder_id"]: h for h in holders}
-    lots = {h["lot"] for h in holders}
     cols = ["numero_bc", "date_bc", "holder_id", "titulaire", "montant_ht", "buyer_name", "startup",
             "source_file", "source_line", "lot", "bc_key", "buyer_id", "startup_id"]
-    orders = [dict(zip(cols, r, strict=True)) for r in con.execute(
+    return [dict(zip(cols, r, strict=True)) for r in con.execute(
         f"SELECT {', '.join('o.' + c for c in cols)} FROM mart.orders_enriched o "  # noqa: S608 - constant columns
         "JOIN ref.agreements a ON a.agreement_id = o.agreement_id WHERE o.agreement_id = ? "
         "AND o.date_bc >= coalesce(a.period_start, DATE '1900-01-01') "
         "AND o.date_bc <= coalesce(a.orders_end, a.period_end, DATE '2999-12-31') "
         "ORDER BY o.date_bc, o.numero_bc", [agreement_id]).fetchall()]
-    skip_days = con.execute("SELECT skip_after_working_days FROM ref.agreement_options WHERE agreement_id = ?",
-                            [agreement_id]).fetchone()
-    skip_days = skip_days[0] if skip_days else None
+
+
+@dataclass
+class _Explainer:
+    """What may explain an order given to another holder than the expected one."""
+
+    agreement_id: str
+    skip_days: int | None
     # bc_key -> holder -> (response, need date, answer date), over every row of the need
     # that led to the order (only the granted row carries the order number)
-    answers: dict[str, dict] = defaultdict(dict)
-    for bc, holder, reponse, asked, answered in con.execute(
-        "SELECT n.bc_key, s.holder_id, s.reponse, s.date_besoin, s.date_reponse FROM mart.solicitations s "
-        "JOIN (SELECT DISTINCT numero_besoin, bc_key FROM mart.solicitations "
-        "      WHERE agreement_id = $a AND bc_key <> '') n USING (numero_besoin) "
-        "WHERE s.agreement_id = $a", {"a": agreement_id}).fetchall():
-        answers[bc][holder] = (reponse, asked, answered)
-    members = defaultdict(set)
-    for agreement, holder, member in con.execute(
-            "SELECT agreement_id, holder_id, member_id FROM ref.holder_members").fetchall():
-        members[(agreement, holder)].add(member)
+    answers: dict[str, dict]
+    members: dict[tuple, set]
     # every earlier order of a beneficiary for a product, whatever the agreement: who did it
-    history = defaultdict(list)
-    for buyer, startup, on, agreement, holder, member in con.execute(
-            "SELECT buyer_id, startup_id, date_bc, agreement_id, holder_id, member_id FROM mart.orders_enriched "
-            "WHERE buyer_id IS NOT NULL AND startup_id IS NOT NULL").fetchall():
-        history[(buyer, startup)].append((on, agreement, holder, member))
+    history: dict[tuple, list]
 
-    def follows_up(o) -> bool:
+    @classmethod
+    def load(cls, con, agreement_id: str) -> _Explainer:
+        skip_days = con.execute("SELECT skip_after_working_days FROM ref.agreement_options WHERE agreement_id = ?",
+                                [agreement_id]).fetchone()
+        answers: dict[str, dict] = defaultdict(dict)
+        for bc, holder, reponse, asked, answered in con.execute(
+            "SELECT n.bc_key, s.holder_id, s.reponse, s.date_besoin, s.date_reponse FROM mart.solicitations s "
+            "JOIN (SELECT DISTINCT numero_besoin, bc_key FROM mart.solicitations "
+            "      WHERE agreement_id = $a AND bc_key <> '') n USING (numero_besoin) "
+            "WHERE s.agreement_id = $a", {"a": agreement_id}).fetchall():
+            answers[bc][holder] = (reponse, asked, answered)
+        members = defaultdict(set)
+        for agreement, holder, member in con.execute(
+                "SELECT agreement_id, holder_id, member_id FROM ref.holder_members").fetchall():
+            members[(agreement, holder)].add(member)
+        history = defaultdict(list)
+        for buyer, startup, on, agreement, holder, member in con.execute(
+                "SELECT buyer_id, startup_id, date_bc, agreement_id, holder_id, member_id FROM mart.orders_enriched "
+                "WHERE buyer_id IS NOT NULL AND startup_id IS NOT NULL").fetchall():
+            history[(buyer, startup)].append((on, agreement, holder, member))
+        return cls(agreement_id, skip_days[0] if skip_days else None, answers, members, history)
+
+    def follows_up(self, o) -> bool:
         """Droit de suite: the same holder (or one of its members) already had an order
         from this beneficiary for this product."""
-        mine = members[(agreement_id, o["holder_id"])]
-        return any(on < o["date_bc"] and ((agreement == agreement_id and holder == o["holder_id"])
+        mine = self.members[(self.agreement_id, o["holder_id"])]
+        return any(on < o["date_bc"] and ((agreement == self.agreement_id and holder == o["holder_id"])
                                           or (member is not None and member in mine))
-                   for on, agreement, holder, member in history[(o["buyer_id"], o["startup_id"])])
+                   for on, agreement, holder, member in self.history[(o["buyer_id"], o["startup_id"])])
 
-    def waited(answer, o) -> tuple[bool, int | None]:
+    def waited(self, answer, o) -> tuple[bool, int | None]:
         """No answer explains a skip once enough working days went by since the need."""
         _, asked, answered = answer
-        if skip_days is None or asked is None:
+        if self.skip_days is None or asked is None:
             return True, None
         days = working_days_between(asked, answered or o["date_bc"])
-        return days >= skip_days, days
+        return days >= self.skip_days, days
 
+    def explain(self, o, actual: str, expected: str | None) -> tuple[bool, dict]:
+        """Whether the order is explained, and what the evidence adds when it is not."""
+        if expected is None or actual == expected:
+            return True, {}
+        said = self.answers.get(o["bc_key"], {})
+        if said.get(actual, ("",))[0] == "droit_de_suite":
+            explained = self.follows_up(o)
+            return explained, {} if explained else {"droit_de_suite_sans_antecedent": True}
+        expected_said = said.get(expected, ("",))[0]
+        if expected_said in EXPLAINING:
+            return True, {}
+        if expected_said == "sans_reponse":
+            explained, days = self.waited(said[expected], o)
+            return explained, {} if explained else {"saut_trop_tot": True, "jours_ouvres": days,
+                                                    "jours_requis": self.skip_days}
+        return False, {}
+
+
+def _expected(ranked: list[str], cumul: dict, served: set) -> tuple[str, str | None]:
+    """The cycle's phase and the holder the next order goes to: first one order each, in
+    ranking order; then the first holder whose cumulative value no longer leads the next."""
+    if len(served) < len(ranked):
+        return "premier_cycle", next(h for h in ranked if h not in served)
+    return "equilibre", next((ranked[i] for i in range(len(ranked) - 1)
+                              if cumul[ranked[i]] <= cumul[ranked[i + 1]]), None)
+
+
+def _lot_findings(lot, holders: list[dict], orders: list[dict], explainer: _Explainer, atypical: set) -> list[dict]:
+    by_id = {h["holder_id"]: h for h in holders}
+    ranked = [h["holder_id"] for h in holders if h["lot"] == lot]
+    cumul = {h: Decimal(0) for h in ranked}
+    served: set[str] = set()
+    findings = []
+    for o in orders:
+        if (lot is not None and o["lot"] not in (lot, None)) or o["holder_id"] not in cumul:
+            continue
+        actual = o["holder_id"]
+        phase, expected = _expected(ranked, cumul, served)
+        explained, extra = explainer.explain(o, actual, expected)
+        if not explained:
+            evidence = {
+                "mode": "valeur", "phase": phase, "lot": lot, "date_bc": o["date_bc"],
+                "attribue_a": by_id[actual]["name"], "attendu": by_id[expected]["name"],
+                "cumuls_avant": {by_id[h]["name"]: cumul[h] for h in ranked},
+                "ordre": [by_id[h]["name"] for h in ranked], **extra,
+            }
+            findings.append(_finding(explainer.agreement_id, "commande", o["numero_bc"], o, evidence, by_id[actual]))
+        if o["numero_bc"] not in atypical and (o["montant_ht"] or 0) > 0:  # credit notes are not orders
+            cumul[actual] += o["montant_ht"]
+        served.add(actual)
+    return findings
+
+
+def by_value(con, agreement_id: str) -> list[dict]:
+    """Each lot's purchase orders in date order, against the turn the value rule gives."""
+    holders = _holders(con, agreement_id)
+    orders = _value_orders(con, agreement_id)
+    explainer = _Explainer.load(con, agreement_id)
     # an atypical amount not yet reviewed is kept out of totals (MONTANT_ATYPIQUE)
     atypical = {bc for (bc,) in con.execute(
         "SELECT numero_bc FROM mart.order_atypical WHERE agreement_id = ? AND NOT reviewed", [agreement_id]).fetchall()}
     findings = []
-    for lot in sorted(x for x in lots if x is not None) or [None]:
-        ranked = [h["holder_id"] for h in holders if h["lot"] == lot]
-        cumul = {h: Decimal(0) for h in ranked}
-        served: set[str] = set()
-        for o in orders:
-            if (lot is not None and o["lot"] not in (lot, None)) or o["holder_id"] not in cumul:
-                continue
-            actual = o["holder_id"]
-            if len(served) < len(ranked):
-                phase = "premier_cycle"
-                expected = next(h for h in ranked if h not in served)
-            else:
-                phase = "equilibre"
-                expected = next((ranked[i] for i in range(len(ranked) - 1)
-                                 if cumul[ranked[i]] <= cumul[ranked[i + 1]]), None)
-            said = answers.get(o["bc_key"], {})
-            extra: dict = {}
-            explained = expected is None or actual == expected
-            if not explained and said.get(actual, ("",))[0] == "droit_de_suite":
-                explained = follows_up(o)
-                extra = {} if explained else {"droit_de_suite_sans_antecedent": True}
-            elif not explained and said.get(expected, ("",))[0] in EXPLAINING:
-                explained = True
-            elif not explained and said.get(expected, ("",))[0] == "sans_reponse":
-                explained, days = waited(said[expected], o)
-                extra = {} if explained else {"saut_trop_tot": True, "jours_ouvres": days, "jours_requis": skip_days}
-            if not explained:
-                evidence = {
-                    "mode": "valeur", "phase": phase, "lot": lot, "date_bc": o["date_bc"],
-                    "attribue_a": by_id[actual]["name"], "attendu": by_id[expected]["name"],
-                    "cumuls_avant": {by_id[h]["name"]: cumul[h] for h in ranked},
-                    "ordre": [by_id[h]["name"] for h in ranked], **extra,
-                }
-                findings.append(_finding(agreement_id, "commande", o["numero_bc"], o, evidence, by_id[actual]))
-            if o["numero_bc"] not in atypical and (o["montant_ht"] or 0) > 0:  # credit notes are not orders
-                cumul[actual] += o["montant_ht"]
-            served.add(actual)
+    for lot in sorted(x for x in {h["lot"] for h in holders} if x is not None) or [None]:
+        findings += _lot_findings(lot, holders, orders, explainer, atypical)
     return findings
 
 

@@ -202,6 +202,10 @@ SCENARIO_PHASES = [
 ]
 
 
+class ScenarioError(Exception):
+    """The embedded beta.gouv.fr snapshot no longer supports the demo's scenario (a build-time check)."""
+
+
 def check_scenario(snapshot_dir: Path = HERE / "betagouv") -> None:
     """Fail loudly if the snapshot no longer supports the scenario."""
     from pipelines.sources.betagouv import parse_payload
@@ -211,18 +215,20 @@ def check_scenario(snapshot_dir: Path = HERE / "betagouv") -> None:
     rank = {"investigation": 1, "construction": 2, "acceleration": 3, "consolidation": 4, "transfere": 5,
             "opere": 5, "abandon-investigation": 6, "abandon": 6}
     for startup_id, on, expected in SCENARIO_PHASES:
-        assert startup_id in ids, startup_id
+        if startup_id not in ids:
+            raise ScenarioError(f"Le scénario de démonstration cite la startup « {startup_id} », absente de "
+                                f"l'instantané {snapshot_dir}.")
         phases = [p for p in parsed["phases"] if p["startup_id"] == startup_id and p["start_date"] and p["start_date"] <= on]
         current = max(phases, key=lambda p: (p["start_date"], rank[p["phase"]]))["phase"] if phases else None
-        assert current == expected, (startup_id, on, current, expected)
+        if current != expected:
+            raise ScenarioError(f"Le scénario de démonstration veut la startup « {startup_id} » en phase "
+                                f"« {expected} » le {on:%d/%m/%Y} ; l'instantané {snapshot_dir} la donne en "
+                                f"« {current} ».")
 
 
-def build(folder: Path = INBOX) -> list[Path]:
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+def _exports_2021(folder: Path) -> list[Path]:
+    """The 2021 agreement's order exports: a Chorus CSV and an Excel follow-up."""
     made = []
-
     # 1. Chorus extract, Windows-1252, ';', French money, a TOTAL line, one impossible date.
     rows = [["N° EJ", "Date de création", "Service acheteur", "Produit", "Fournisseur", "Montant HT", "Montant TTC", "Libellé"]]
     for bc, when, buyer, product, holder, ht, tt, label in CHORUS_2021:
@@ -244,7 +250,12 @@ def build(folder: Path = INBOX) -> list[Path]:
         below=[[], ["TOTAL", None, None, None, None, sum(r[5] for r in body), sum(r[6] for r in body)]],
         money_columns=(5, 6),
     ))
+    return made
 
+
+def _exports_2026(folder: Path) -> list[Path]:
+    """The 2026 agreement's order exports: a Chorus CSV and a LibreOffice sheet."""
+    made = []
     # 3. Chorus extract of 2026, UTF-8 with BOM, ',' separator, ISO datetimes, dotted decimals.
     rows = [["Numéro de pièce de la pièce de référence", "Date d'émission", "Entité", "Service numérique", "Prestataire",
              "Montant à contrôler en dev. transaction", "Lot", "Accord-cadre", "Désignation"]]
@@ -260,7 +271,12 @@ def build(folder: Path = INBOX) -> list[Path]:
     body = [[bc, when, buyer, product, holder, float(ht), ttc(ht), agreement, lot, label, start, end]
             for bc, when, buyer, product, holder, ht, agreement, lot, label, start, end in ODS_2026_10]
     made.append(write_ods(folder / "commandes_2026-10.ods", [header, *body], sheet="commandes"))
+    return made
 
+
+def _declarations(folder: Path) -> list[Path]:
+    """Holders' declarations to DINUM."""
+    made = []
     # 5. A holder's half-year declaration to DINUM (2026, 1st half), .xlsx.
     header = ["N° BC", "Date du BC", "Entité", "Produit", "Titulaire", "Montant HT", "Montant TTC", "Transmis à la DINUM le"]
     body = [[bc, when, buyer, product, holder, float(ht), ttc(ht), told] for bc, when, buyer, product, holder, ht, told in DECL_OCTO_2026]
@@ -273,7 +289,12 @@ def build(folder: Path = INBOX) -> list[Path]:
     for bc, when, buyer, product, holder, ht, told in DECL_LAZONE_2022:
         rows.append([bc, fr_date(when), buyer, product, holder, fr_money(ht), fr_money(ttc(ht)), fr_date(told), "2021"])
     made.append(write_csv(folder / "declarations_la-zone_2021-2022.csv", rows, encoding="utf-8", separator=";"))
+    return made
 
+
+def _tourniquet_logs(folder: Path) -> list[Path]:
+    """The tourniquet logs of both agreements."""
+    made = []
     # 7. Tourniquet log of ACIM 2021, tab-separated.
     rows = [["N° besoin", "Date de la demande", "Bénéficiaire", "Startup", "Titulaire sollicité", "Rang", "Réponse",
              "Date de réponse", "Justification", "N° BC", "Montant estimé HT", "Marché"]]
@@ -293,7 +314,12 @@ def build(folder: Path = INBOX) -> list[Path]:
             granted = response in ("accepte", "droit de suite")
             body.append([need, when, buyer, product, holder, rank, response, reason, bc if granted else None, "2026"])
     made.append(write_xlsx(folder / "tourniquet_acim2026.xlsx", [header, *body], sheet="Tourniquet"))
+    return made
 
+
+def _faulty_files(folder: Path, first: Path) -> list[Path]:
+    """Files Vigie must refuse or recognise: a missing column, a copy of the first export."""
+    made = []
     # 9. An export missing a required column (Montant HT): rejected whole, kept aside.
     rows = [["N° BC", "Date du BC", "Bénéficiaire", "Startup", "Fournisseur", "Objet"],
             ["1400000030", "02/11/2026", "DINUM", "Visio", "OCTO", "Sans montant"]]
@@ -301,9 +327,17 @@ def build(folder: Path = INBOX) -> list[Path]:
 
     # 10. The first file dropped again under another name: recognised by its content.
     copy = folder / "copie de 2022-01_chorus_dinum_acim2021.csv"
-    shutil.copyfile(made[0], copy)
+    shutil.copyfile(first, copy)
     made.append(copy)
     return made
+
+
+def build(folder: Path = INBOX) -> list[Path]:
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    made = _exports_2021(folder) + _exports_2026(folder) + _declarations(folder) + _tourniquet_logs(folder)
+    return made + _faulty_files(folder, made[0])
 
 
 def main() -> None:
