@@ -69,13 +69,21 @@ def _month(value: str) -> str:
     return value
 
 
-def build_parser() -> Parser:
+def _common_options(default) -> Parser:
     common = Parser(prog="vigie", with_help=False)
     common._optionals.title = "options communes"
-    common.add_argument("--db", metavar="CHEMIN", help="fichier de l'entrepôt DuckDB (VIGIE_DB)")
+    common.add_argument("--db", metavar="CHEMIN", default=default, help="fichier de l'entrepôt DuckDB (VIGIE_DB)")
     common.add_argument(
-        "--inbox", metavar="DOSSIER", help="boîte de dépôt des exports de commandes (VIGIE_INBOX)"
+        "--inbox", metavar="DOSSIER", default=default, help="boîte de dépôt des exports de commandes (VIGIE_INBOX)"
     )
+    return common
+
+
+def build_parser() -> Parser:
+    common = _common_options(None)
+    # A subcommand's parser writes its defaults over what the main parser already parsed:
+    # without SUPPRESS, `vigie --db X demo` would lose X to the subcommand's default None.
+    sub_common = _common_options(argparse.SUPPRESS)
 
     parser = Parser(
         prog="vigie",
@@ -94,7 +102,7 @@ def build_parser() -> Parser:
 
     def add(name, help_text, description):
         return sub.add_parser(
-            name, help=help_text, description=description, parents=[common], epilog=EPILOG
+            name, help=help_text, description=description, parents=[sub_common], epilog=EPILOG
         )
 
     add(

@@ -73,3 +73,26 @@ def test_options_override_environment(workspace, cli, tmp_path):
     assert code == 0
     assert other.exists()
     assert not (workspace / "data" / "vigie.duckdb").exists()
+
+
+def test_global_db_before_the_command(workspace, cli, tmp_path):
+    """`vigie --db X ingest` as well as `vigie ingest --db X`: the subcommand must not reset it."""
+    other = tmp_path / "global.duckdb"
+    code, _, _ = cli("--db", str(other), "ingest", "--source", "betagouv")
+    assert code == 0
+    assert other.exists()
+    assert not (workspace / "data" / "vigie.duckdb").exists()
+
+
+REQUIRED = {"review": ["HS-1", "--reason", "r"], "report": ["--month", "2026-10"]}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_common_options_on_either_side_of_every_command(command):
+    from pipelines.cli import build_parser
+
+    parser = build_parser()
+    before = parser.parse_args(["--db", "x.duckdb", "--inbox", "boite", command, *REQUIRED.get(command, [])])
+    assert (before.db, before.inbox) == ("x.duckdb", "boite")
+    after = parser.parse_args(["--db", "x.duckdb", command, *REQUIRED.get(command, []), "--db", "y.duckdb"])
+    assert after.db == "y.duckdb" and after.inbox is None
