@@ -105,6 +105,16 @@ def build_parser() -> Parser:
             name, help=help_text, description=description, parents=[sub_common], epilog=EPILOG
         )
 
+    # In this order in `vigie --help`.
+    _add_chain_commands(add)
+    _add_findings_commands(add)
+    _add_alias_command(add)
+    _add_scheduled_commands(add)
+    return parser
+
+
+def _add_chain_commands(add) -> None:
+    """demo, ingest, validate, check, alert: the chain's steps one by one."""
     add(
         "demo",
         "toute la chaîne sur l'échantillon embarqué, sans réseau",
@@ -158,6 +168,9 @@ def build_parser() -> Parser:
         "--dry-run", action="store_true", help="afficher ce qui serait envoyé, sans rien envoyer"
     )
 
+
+def _add_findings_commands(add) -> None:
+    """findings, status, review: reading and judging what the chain found."""
     p = add(
         "findings",
         "exporter les constats",
@@ -196,6 +209,9 @@ def build_parser() -> Parser:
     p.add_argument("--reason", required=True, metavar="TEXTE", help="pourquoi ce constat est revu")
     p.add_argument("--by", metavar="NOM", help="qui le revoit (défaut : VIGIE_REVIEWER, sinon l'utilisateur du système)")
 
+
+def _add_alias_command(add) -> None:
+    """alias: teaching Vigie what a name means."""
     p = add(
         "alias",
         "enseigner à Vigie à quoi correspond un nom (startup, titulaire, acheteur)",
@@ -225,6 +241,9 @@ def build_parser() -> Parser:
     p.add_argument("--import", dest="import_file", metavar="FICHIER",
                    help="enregistrer les rapprochements d'un fichier écrit par --export")
 
+
+def _add_scheduled_commands(add) -> None:
+    """report, run, schedule: what the scheduler launches, and itself."""
     p = add(
         "report",
         "écrire le rapport mensuel HTML",
@@ -255,7 +274,6 @@ def build_parser() -> Parser:
         "Planificateur : lance « vigie run » et « vigie report » selon les expressions cron de la configuration "
         "(fuseau Europe/Paris). S'arrête proprement sur SIGTERM ou Ctrl-C.",
     )
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,10 +27,10 @@ COLUMNS = ("finding_id", "rule", "severity", "agreement_id", "subject_type", "su
 def findings_of(db: Path) -> list[dict]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM findings.findings ORDER BY finding_id").fetchall()
+        rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM findings.findings ORDER BY finding_id").fetchall()  # noqa: S608 - COLUMNS is this file's constant
     finally:
         con.close()
-    return [{k: (str(v) if v is not None and not isinstance(v, bool | int) else v) for k, v in zip(COLUMNS, r)}
+    return [{k: (str(v) if v is not None and not isinstance(v, bool | int) else v) for k, v in zip(COLUMNS, r, strict=True)}
             for r in rows]
 
 
