@@ -56,9 +56,7 @@ def cmd_check(args) -> int:
     settings = _settings(args)
     require_warehouse(settings)
     with jobs.run(settings, "check") as job:
-        job.step("reference", ingest.sync_reference)
-        pipeline.ensure_resolution(job)
-        outcome = job.step("check", steps.check_step)
+        outcome = pipeline.run_check(job)
         print(outcome.message)
         print("\n".join(steps.findings_summary(job.con)))
     return 0
@@ -241,9 +239,8 @@ def cmd_report(args) -> int:
     settings = _settings(args)
     require_warehouse(settings)
     with jobs.run(settings, "report", {"month": args.month}) as job:
-        job.step("reference", ingest.sync_reference)
-        outcome = job.step("report", steps.report_step, month=args.month, folder=report_folder(settings, args),
-                           agreement=args.agreement, pdf=getattr(args, "pdf", False))
+        outcome = pipeline.run_report(job, args.month, report_folder(settings, args), args.agreement,
+                                      pdf=getattr(args, "pdf", False))
     print(outcome.message)
     return 0
 

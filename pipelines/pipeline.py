@@ -3,7 +3,8 @@
 Only what changed is processed again: sources answer 304 or are already known, the
 resolution is recomputed only after a change, validation only when the data version
 moved since the last validation. Validation that blocks stops the run before checks and
-alerts, and says why.
+alerts, and says why. The steps themselves are in pipelines/steps.py; `run_check` and
+`run_report` are the shorter chains behind `vigie check` and `vigie report`.
 """
 
 from __future__ import annotations
@@ -100,3 +101,16 @@ def run_all(job: Job, err=None, sources=None) -> int:
     job.step("check", steps.check_step)
     alert = job.step("alert", steps.alert_step)
     return failures + (alert.status == "echec")
+
+
+def run_check(job: Job) -> StepOutcome:
+    """`vigie check` on its own: reference lists and name resolution up to date, then the rules."""
+    job.step("reference", ingest.sync_reference)
+    ensure_resolution(job)
+    return job.step("check", steps.check_step)
+
+
+def run_report(job: Job, month: str, folder, agreement: str | None = None, pdf: bool = False) -> StepOutcome:
+    """`vigie report` on its own: reference lists up to date, then the month's report in `folder`."""
+    job.step("reference", ingest.sync_reference)
+    return job.step("report", steps.report_step, month=month, folder=folder, agreement=agreement, pdf=pdf)
