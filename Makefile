@@ -62,8 +62,11 @@ test-clock: $(STAMP) test-faketime
 	    -m "not browser and not slow" $(CLOCK_SUBSET) || exit 1; \
 	done
 
+# ruff (complexity rules included, see pyproject) and the package's shape: no import cycle,
+# no function over 60 lines without a reason (tests/test_architecture.py, seconds).
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines tests benchmarks
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_architecture.py
 
 # JupyterLab on the demo warehouse, in French, with no call home (see deploy/jupyter/).
 # Works as root (CI machines); everything it writes (settings, workspaces, checkpoints,

@@ -814,22 +814,28 @@ def bench_main() -> int:
                   f"{fr(bench.stages['run'].samples[-1].seconds, 1)} s)", flush=True)
         print()
         print(text, flush=True)
-        if bench.profile:
-            bench.import_costs()
-            print(imports_markdown(bench), flush=True)
-            bench.profile_run()
-            profile = imports_markdown(bench) + "\n" + bench.profile_text
-            print(bench.profile_text, flush=True)
-            write_between(RESULTS, "profile", profile)
-        if bench.scaling:
-            bench.scaling_series()
-            print(bench.write_scaling(), flush=True)
+        profile_and_scaling(bench)
     finally:
         bench.close()
     print(f"Écrit dans {RESULTS} en {fr((time.perf_counter() - started) / 60, 1)} min.")
     missed = [text for ok, text in goals(bench) if not ok]
     print(f"Objectifs manqués : {len(missed)}." if missed else "Tous les objectifs sont atteints.")
     return 0
+
+
+def profile_and_scaling(bench: Bench) -> None:
+    """What the full scale adds after the timed rounds: import costs and a profile of one
+    run, then the scaling series."""
+    if bench.profile:
+        bench.import_costs()
+        print(imports_markdown(bench), flush=True)
+        bench.profile_run()
+        profile = imports_markdown(bench) + "\n" + bench.profile_text
+        print(bench.profile_text, flush=True)
+        write_between(RESULTS, "profile", profile)
+    if bench.scaling:
+        bench.scaling_series()
+        print(bench.write_scaling(), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 `vigie alias KIND RAW TARGET --reason TEXT [--by NAME]` records one (checked against the
 reference), `--list` shows them, `--remove KIND RAW` forgets one, `--export F` / `--import F`
 share them as a CSV file (UTF-8, `;`). Entity resolution applies them before any fuzzy
-matching (`with_aliases`); the check that first uses one closes the findings it settles
+matching (`pipelines.resolve.aliased`); the check that first uses one closes the findings it settles
 with its reason (`settle`).
 """
 
@@ -17,7 +17,7 @@ from datetime import datetime
 from rapidfuzz import process
 
 from pipelines.errors import UsageError
-from pipelines.resolve.startups import Resolution
+from pipelines.resolve import buyer_index
 from pipelines.text import norm_key
 
 KINDS = ("startup", "titulaire", "acheteur")
@@ -64,8 +64,6 @@ def _holder_ids(con) -> dict[str, set[str]]:
 
 
 def _buyer_ids(con, settings) -> dict[str, str]:
-    from pipelines.resolve import buyer_index
-
     return {b.body_id: b.name for b in buyer_index(con, settings).bodies.values()}
 
 
@@ -132,13 +130,6 @@ def listing(con) -> list[dict]:
     return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
-def load(con) -> dict[str, dict[str, str | None]]:
-    out: dict[str, dict[str, str | None]] = {k: {} for k in KINDS}
-    for kind, key, target in con.execute("SELECT kind, raw_key, target FROM findings.aliases").fetchall():
-        out.setdefault(kind, {})[key] = target
-    return out
-
-
 # -- sharing as a file -----------------------------------------------------------------------
 
 def to_csv(rows: list[dict]) -> str:
@@ -178,46 +169,6 @@ def parse_csv(text: str) -> list[dict]:
                      "target": _unneutralise((r.get("cible") or "").strip()) or NONE, "reason": _unneutralise(r.get("raison") or ""),
                      "by": (r.get("par") or "").strip(), "line": line})
     return rows
-
-
-# -- applying them -----------------------------------------------------------------------------
-
-class Aliased:
-    """A resolution index that answers aliases first, then defers to the index."""
-
-    def __init__(self, index, kind: str, aliases: dict[str, str | None], holders: dict | None = None):
-        self.index, self.kind, self.aliases, self.holders = index, kind, aliases, holders or {}
-
-    def __getattr__(self, name):
-        return getattr(self.index, name)
-
-    def resolve(self, raw, *args):
-        key = norm_key(raw)
-        if key in self.aliases:
-            target = self.aliases[key]
-            if self.kind != "titulaire" or target is None:
-                return Resolution(target, "alias", 1.0)
-            held = self.holders.get(args[0], {}).get(target) if args else None
-            if held:  # a holder (or member) of this agreement
-                return Resolution(held[0], "alias", 1.0, [], held[1])
-        return self.index.resolve(raw, *args)
-
-
-def holders_by_agreement(con) -> dict[str, dict[str, tuple[str, str | None]]]:
-    out: dict[str, dict[str, tuple[str, str | None]]] = {}
-    for agreement, holder, member in con.execute(
-            "SELECT DISTINCT agreement_id, holder_id, member_id FROM ref.holder_spellings").fetchall():
-        out.setdefault(agreement, {})[holder] = (holder, None)
-        if member:
-            out[agreement][member] = (holder, member)
-    return out
-
-
-def with_aliases(con, kind: str, index):
-    table = load(con).get(kind) or {}
-    if not table:
-        return index
-    return Aliased(index, kind, table, holders_by_agreement(con) if kind == "titulaire" else None)
 
 
 FINDING_COLUMN = {"startup": "startup", "titulaire": "titulaire", "acheteur": "acheteur"}

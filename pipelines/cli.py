@@ -69,13 +69,21 @@ def _month(value: str) -> str:
     return value
 
 
-def build_parser() -> Parser:
+def _common_options(default) -> Parser:
     common = Parser(prog="vigie", with_help=False)
     common._optionals.title = "options communes"
-    common.add_argument("--db", metavar="CHEMIN", help="fichier de l'entrepôt DuckDB (VIGIE_DB)")
+    common.add_argument("--db", metavar="CHEMIN", default=default, help="fichier de l'entrepôt DuckDB (VIGIE_DB)")
     common.add_argument(
-        "--inbox", metavar="DOSSIER", help="boîte de dépôt des exports de commandes (VIGIE_INBOX)"
+        "--inbox", metavar="DOSSIER", default=default, help="boîte de dépôt des exports de commandes (VIGIE_INBOX)"
     )
+    return common
+
+
+def build_parser() -> Parser:
+    common = _common_options(None)
+    # A subcommand's parser writes its defaults over what the main parser already parsed:
+    # without SUPPRESS, `vigie --db X demo` would lose X to the subcommand's default None.
+    sub_common = _common_options(argparse.SUPPRESS)
 
     parser = Parser(
         prog="vigie",
@@ -94,9 +102,19 @@ def build_parser() -> Parser:
 
     def add(name, help_text, description):
         return sub.add_parser(
-            name, help=help_text, description=description, parents=[common], epilog=EPILOG
+            name, help=help_text, description=description, parents=[sub_common], epilog=EPILOG
         )
 
+    # In this order in `vigie --help`.
+    _add_chain_commands(add)
+    _add_findings_commands(add)
+    _add_alias_command(add)
+    _add_scheduled_commands(add)
+    return parser
+
+
+def _add_chain_commands(add) -> None:
+    """demo, ingest, validate, check, alert: the chain's steps one by one."""
     add(
         "demo",
         "toute la chaîne sur l'échantillon embarqué, sans réseau",
@@ -150,6 +168,9 @@ def build_parser() -> Parser:
         "--dry-run", action="store_true", help="afficher ce qui serait envoyé, sans rien envoyer"
     )
 
+
+def _add_findings_commands(add) -> None:
+    """findings, status, review: reading and judging what the chain found."""
     p = add(
         "findings",
         "exporter les constats",
@@ -188,6 +209,9 @@ def build_parser() -> Parser:
     p.add_argument("--reason", required=True, metavar="TEXTE", help="pourquoi ce constat est revu")
     p.add_argument("--by", metavar="NOM", help="qui le revoit (défaut : VIGIE_REVIEWER, sinon l'utilisateur du système)")
 
+
+def _add_alias_command(add) -> None:
+    """alias: teaching Vigie what a name means."""
     p = add(
         "alias",
         "enseigner à Vigie à quoi correspond un nom (startup, titulaire, acheteur)",
@@ -217,6 +241,9 @@ def build_parser() -> Parser:
     p.add_argument("--import", dest="import_file", metavar="FICHIER",
                    help="enregistrer les rapprochements d'un fichier écrit par --export")
 
+
+def _add_scheduled_commands(add) -> None:
+    """report, run, schedule: what the scheduler launches, and itself."""
     p = add(
         "report",
         "écrire le rapport mensuel HTML",
@@ -247,7 +274,6 @@ def build_parser() -> Parser:
         "Planificateur : lance « vigie run » et « vigie report » selon les expressions cron de la configuration "
         "(fuseau Europe/Paris). S'arrête proprement sur SIGTERM ou Ctrl-C.",
     )
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

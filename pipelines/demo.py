@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from pipelines import commands, fr, ingest, jobs, pipeline, warehouse
+from pipelines import fr, ingest, jobs, pipeline, steps, warehouse
 from pipelines.config import PACKAGE_DIR, command_hint, load_settings
 from pipelines.warehouse import relative_to_home
 
@@ -42,17 +42,17 @@ def run(args, out=None) -> int:
         shutil.rmtree(settings.data_dir)  # data/demo/ is the demo's own: start afresh
     print(f"Démonstration Vigie sur l'échantillon embarqué ({relative_to_home(SAMPLE)}), sans réseau.", file=out)
     with jobs.run(settings, "demo", trigger="demo") as job:
-        problems = pipeline.run_all(job, commands.validate_step, commands.check_step, commands.alert_step, err=out)
+        problems = pipeline.run_all(job, err=out)
         for name, outcome in job.outcomes.items():
             print(f"  {name} : {outcome.message}", file=out)
         month = warehouse.scalar(job.con, "SELECT strftime(max(date_bc), '%Y-%m') FROM mart.orders")
         report_path = None
         if month:
-            report_step = job.step("report", commands.report_step, month=month, output=None)
-            report_path = report_step.counts.get("fichier")
+            report = job.step("report", steps.report_step, month=month, folder=settings.data_dir / "rapports" / month)
+            report_path = report.counts.get("fichier")
         print("", file=out)
         print("Constats par règle et gravité :", file=out)
-        commands.print_findings_summary(job.con, out=out)
+        print("\n".join(steps.findings_summary(job.con)), file=out)
         files = job.con.execute(
             "SELECT count(*), sum(rows_loaded), sum(rows_quarantined), count(*) FILTER (WHERE status = 'rejete'), "
             "count(*) FILTER (WHERE status = 'doublon') FROM raw.inbox_files").fetchone()

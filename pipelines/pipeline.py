@@ -3,7 +3,8 @@
 Only what changed is processed again: sources answer 304 or are already known, the
 resolution is recomputed only after a change, validation only when the data version
 moved since the last validation. Validation that blocks stops the run before checks and
-alerts, and says why.
+alerts, and says why. The steps themselves are in pipelines/steps.py; `run_check` and
+`run_report` are the shorter chains behind `vigie check` and `vigie report`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
-from pipelines import ingest, resolve, warehouse
+from pipelines import ingest, resolve, steps, warehouse
 from pipelines.config import command_hint
 from pipelines.errors import VigieError
 from pipelines.jobs import LOOK_AT, Job, StepOutcome
@@ -82,12 +83,13 @@ def validation_needed(job: Job) -> bool:
     return last is None or last < warehouse.data_version(job.con)
 
 
-def run_all(job: Job, validate_step, check_step, alert_step, err=None, sources=None) -> int:
-    """The whole chain. Returns the number of things the user must look at."""
+def run_all(job: Job, err=None, sources=None) -> int:
+    """The whole chain: sources, validation, rules, alerts (the report is the caller's:
+    it needs a month and a folder). Returns the number of things the user must look at."""
     err = err or sys.stderr
     failures = run_sources(job, sources or list(SOURCE_STEPS), err)
     if validation_needed(job):
-        outcome = job.step("validate", validate_step)
+        outcome = job.step("validate", steps.validate_step)
     else:
         outcome = StepOutcome("inchange", "Validation : données inchangées depuis la dernière validation.")
         job.recorder.step("validate", outcome.status, job.settings.now(), {}, outcome.message)
@@ -96,6 +98,19 @@ def run_all(job: Job, validate_step, check_step, alert_step, err=None, sources=N
         print(f"vigie : {outcome.message} Les règles et les alertes ne sont pas évaluées tant que "
               f"ces données ne sont pas corrigées (voir « {command_hint(job.settings, 'validate')} »).", file=err)
         return failures + 1
-    job.step("check", check_step)
-    alert = job.step("alert", alert_step)
+    job.step("check", steps.check_step)
+    alert = job.step("alert", steps.alert_step)
     return failures + (alert.status == "echec")
+
+
+def run_check(job: Job) -> StepOutcome:
+    """`vigie check` on its own: reference lists and name resolution up to date, then the rules."""
+    job.step("reference", ingest.sync_reference)
+    ensure_resolution(job)
+    return job.step("check", steps.check_step)
+
+
+def run_report(job: Job, month: str, folder, agreement: str | None = None, pdf: bool = False) -> StepOutcome:
+    """`vigie report` on its own: reference lists up to date, then the month's report in `folder`."""
+    job.step("reference", ingest.sync_reference)
+    return job.step("report", steps.report_step, month=month, folder=folder, agreement=agreement, pdf=pdf)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import run_vigie
+from tests.conftest import FAST_HTTP, run_vigie
 
 COMMANDS = ["demo", "ingest", "validate", "check", "alert", "findings", "status", "review", "alias", "report", "run", "schedule"]
 
@@ -73,3 +73,38 @@ def test_options_override_environment(workspace, cli, tmp_path):
     assert code == 0
     assert other.exists()
     assert not (workspace / "data" / "vigie.duckdb").exists()
+
+
+def test_global_db_before_the_command(workspace, cli, tmp_path):
+    """`vigie --db X ingest` as well as `vigie ingest --db X`: the subcommand must not reset it."""
+    other = tmp_path / "global.duckdb"
+    code, _, _ = cli("--db", str(other), "ingest", "--source", "betagouv")
+    assert code == 0
+    assert other.exists()
+    assert not (workspace / "data" / "vigie.duckdb").exists()
+
+
+REQUIRED = {"review": ["HS-1", "--reason", "r"], "report": ["--month", "2026-10"]}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_common_options_on_either_side_of_every_command(command):
+    from pipelines.cli import build_parser
+
+    parser = build_parser()
+    before = parser.parse_args(["--db", "x.duckdb", "--inbox", "boite", command, *REQUIRED.get(command, [])])
+    assert (before.db, before.inbox) == ("x.duckdb", "boite")
+    after = parser.parse_args(["--db", "x.duckdb", command, *REQUIRED.get(command, []), "--db", "y.duckdb"])
+    assert after.db == "y.duckdb" and after.inbox is None
+
+
+@pytest.mark.parametrize("setting, folder", [("", "reports"), ('[schedule]\nreports_dir = "mensuels"\n', "mensuels")])
+def test_report_without_output_goes_to_reports_dir(workspace, cli, setting, folder):
+    """No --output: the month's folder under settings.toml's [schedule] reports_dir (default reports/)."""
+    (workspace / "vigie.toml").write_text(FAST_HTTP + setting, encoding="utf-8")
+    assert cli("ingest", "--source", "betagouv")[0] == 0
+    code, out, err = cli("report", "--month", "2026-10")
+    assert code == 0, err
+    written = workspace / folder / "2026-10" / "rapport_conformite_2026-10.html"
+    assert written.exists() and str(written.relative_to(workspace)) in out
+    assert sorted(p.name for p in workspace.iterdir() if p.name in ("reports", "mensuels")) == [folder]

@@ -13,6 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from pipelines.resolve.aliased import with_aliases
 from pipelines.resolve.buyers import BETAGOUV_KINDS, Body, BuyerIndex
 from pipelines.resolve.holders import HolderIndex
 from pipelines.resolve.startups import StartupIndex
@@ -219,9 +220,3 @@ def refresh(con, settings) -> dict:
     review = [r for r in review if r[0] != "titulaire" or (r[1], r[2]) in used]
     insert_rows(con, "core.resolution_review", review)
     return {"a_revoir": len(review)}
-
-
-def with_aliases(con, kind: str, index):
-    from pipelines.aliases import with_aliases as wrap
-
-    return wrap(con, kind, index)
