@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import datetime
 
 from rapidfuzz import process
 
 from pipelines.errors import UsageError
 from pipelines.resolve import buyer_index
+from pipelines.shell import NONE
 from pipelines.text import norm_key
 
 KINDS = ("startup", "titulaire", "acheteur")
-NONE = "-"  # « is none of them »
 FILE_COLUMNS = ["type", "nom", "cible", "raison", "par", "le"]
 KIND_LABEL = {"startup": "startup", "titulaire": "titulaire", "acheteur": "acheteur"}
 
@@ -32,15 +31,6 @@ NONE_OF = {"startup": "aucune startup connue", "titulaire": "aucun titulaire con
 def none_of(kind: str) -> str:
     """What an alias to « - » says: « aucune startup connue »…"""
     return NONE_OF.get(kind, "aucun d'eux")
-
-
-def command(kind: str, raw: str, target: str | None, reason: str = "…") -> str:
-    """The exact command line that records this alias (CLI.md syntax)."""
-    def quote(text: str) -> str:
-        return '"' + re.sub(r'([\\"$`])', r"\\\1", text) + '"'
-    if raw.startswith("-"):  # would read as an option: options first, then `--`
-        return f"vigie alias --reason {quote(reason)} -- {kind} {quote(raw)} {target or NONE}"
-    return f"vigie alias {kind} {quote(raw)} {target or NONE} --reason {quote(reason)}"
 
 
 # -- reference checks ----------------------------------------------------------------------

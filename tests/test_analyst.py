@@ -314,7 +314,7 @@ def test_the_alias_command_vigie_prints_is_the_command_line_it_accepts(raw):
     """RAPPROCHEMENT_A_REVOIR messages give this command: it must parse back to the same values."""
     import subprocess
 
-    from pipelines.aliases import command
+    from pipelines.shell import alias_command as command
     from pipelines.cli import build_parser
 
     def shell_words(line: str) -> list[str]:  # what bash passes to the program

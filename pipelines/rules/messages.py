@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from pipelines import aliases, fr
+from pipelines import fr
+from pipelines.shell import alias_command
 
 PHASES = {
     "investigation": "investigation", "construction": "construction", "acceleration": "accélération",
@@ -297,7 +298,7 @@ def rapprochement_a_revoir(row, ev, ctx):
         example = next((c.get("id") or c.get("titulaire") for c in items), "IDENTIFIANT")
         kind = name.get("type")
         parts.append(f"{KIND_LABELS.get(kind, kind)} « {name.get('ecrit')} » correspond à plusieurs candidats "
-                     f"({labels}) ; pour enregistrer le bon : {aliases.command(kind, name.get('ecrit') or '', example)}")
+                     f"({labels}) ; pour enregistrer le bon : {alias_command(kind, name.get('ecrit') or '', example)}")
     return (f"{_order(row, ev)}{_who(row)} : " + " ; ".join(parts)
             + ". La commande sera jugée de nouveau une fois le rapprochement enregistré.")
 
