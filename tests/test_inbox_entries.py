@@ -94,9 +94,9 @@ def test_the_warehouse_folder_inside_the_inbox_is_not_read(workspace, cli, monke
 def test_a_file_deleted_between_listing_and_reading_is_reported(tmp_path):
     (tmp_path / "a.csv").write_text(export("A"), encoding="utf-8")
     (tmp_path / "b.csv").write_text(export("B"), encoding="utf-8")
-    files = orders.fetch(tmp_path, orders.InboxRules(settle_seconds=0))
+    files = orders.scan(tmp_path, orders.InboxRules(settle_seconds=0))
     (tmp_path / "a.csv").unlink()
-    results = {r.path: r for r in orders.parse(files, {}, {}, Limits(), {})}
+    results = {r.path: r for r in orders.read_new(files, {}, {}, Limits(), {})}
     assert results["a.csv"].status == "rejete" and "disparu" in results["a.csv"].reason
     assert results["b.csv"].status == "charge"
 
