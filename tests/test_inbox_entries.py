@@ -8,7 +8,10 @@ import os
 import threading
 import time
 
+import pytest
+
 from pipelines.config import load_settings
+from pipelines.errors import SourceError
 from pipelines.sources import orders
 from pipelines.sources.orders.readers import Limits
 from tests.conftest import connect
@@ -144,3 +147,15 @@ def test_a_file_younger_than_the_minimum_age_waits(workspace, cli):
     code, out, err = cli("ingest", "--source", "orders")
     assert "« neuf.csv »" in out and "en cours d'écriture" in out
     assert load_settings().section("inbox")["min_file_age_seconds"] == 3600
+
+
+def test_a_file_whose_rows_do_not_add_up_is_refused_in_french(tmp_path):
+    """The accounting invariant (rows read = loaded + quarantined) is an exception with a
+    French sentence, not an `assert` that `python -O` would drop."""
+    (tmp_path / "a.csv").write_text(export("A", rows=2), encoding="utf-8")
+    files = orders.scan(tmp_path, orders.InboxRules(settle_seconds=0))
+    result = next(orders.read_new(files, {}, {}, Limits(), {}))
+    result.check()  # as read: 2 rows read, accounted for
+    result.rows_loaded -= 1  # one row lost on the way
+    with pytest.raises(SourceError, match=r"2 ligne\(s\) lue\(s\) mais 1 chargée\(s\) et 0 en quarantaine"):
+        result.check()

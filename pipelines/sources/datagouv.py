@@ -426,7 +426,7 @@ def fetch(job) -> dict:
         client.close()
     last = con.execute("SELECT checksum_value, filter_sha256, resource_id FROM raw.decp_loads "
                        "ORDER BY loaded_at DESC LIMIT 1").fetchone()
-    stored = {(k, sha) for k, sha in con.execute("SELECT config_key, payload_sha256 FROM raw.datagouv_datasets")}
+    stored = set(con.execute("SELECT config_key, payload_sha256 FROM raw.datagouv_datasets").fetchall())
     return {"now": settings.now(), "fetched": fetched, "cache": cache, "resource": resource, "path": path,
             "downloaded": downloaded, "filters": decp_filters(con), "last_load": last, "stored": stored}
 
