@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import ModuleType
 
+import duckdb
+
 from pipelines import warehouse
-from pipelines.errors import SourceError
+from pipelines.errors import SourceError, VigieError
 from pipelines.jobs import Job, StepOutcome, record_source
+from pipelines.secrets import redact
 
 
 @dataclass
@@ -46,7 +49,9 @@ class Skip(Exception):  # noqa: N818 - not an error: the step is skipped
 
 def run(job: Job, source: ModuleType) -> StepOutcome:
     """fetch, parse, then load in one transaction; the source's state and the data
-    version follow the outcome. A SourceError is recorded as the source's failure."""
+    version follow the outcome. Any failure, even one nobody foresaw (a payload of the
+    wrong shape, a RecursionError), is recorded as the source's failure and raised as a
+    SourceError with a French reason, never the end of the run."""
     con, now = job.con, job.settings.now()
     try:
         raw = source.fetch(job)
@@ -60,6 +65,25 @@ def run(job: Job, source: ModuleType) -> StepOutcome:
     except SourceError as exc:
         record_source(con, source.SOURCE, now, "echec", error=exc.message)
         raise
+    except VigieError:
+        raise  # the user's to fix (an inbox that is not a folder): not the source's failure
+    except Exception as exc:  # noqa: BLE001 - every failure of one source stays that source's
+        message = unexpected(exc, source.SOURCE, job.settings.db_path)
+        record_source(con, source.SOURCE, now, "echec", error=message)
+        raise SourceError(message) from exc
     record_source(con, source.SOURCE, now, loaded.state or loaded.status, data_as_of=loaded.data_as_of,
                   changed=loaded.changed)
     return StepOutcome(loaded.status, loaded.message, loaded.counts, loaded.changed)
+
+
+def unexpected(exc: Exception, source: str, db_path) -> str:
+    """French, for a failure no source foresaw: the machine's (disk, damaged file) said as
+    such, anything else named with its kind."""
+    machine = warehouse.explain(exc, db_path) if isinstance(exc, duckdb.Error | OSError) else None
+    if machine:
+        return (f"La source « {source} » a échoué : {machine} Les autres sources, les règles et les alertes "
+                "continuent.")
+    detail = redact(str(exc))[:300] or "sans détail"
+    return (f"La source « {source} » a échoué sur une erreur inattendue ({exc.__class__.__name__} : "
+            f"{detail}) : ses données précédentes restent en place ; les autres sources, les règles "
+            "et les alertes continuent. Signalez-le à l'équipe Vigie.")

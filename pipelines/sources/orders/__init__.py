@@ -448,7 +448,7 @@ def check_inbox(settings) -> None:
                          "chemin, ou créez ce dossier s'il doit recevoir les exports de commandes.")
 
 
-def agreement_codes(con) -> dict[str, str]:
+def agreement_lookup(con) -> dict[str, str]:
     """Every way an order file may name an agreement (ref.agreement_keys, norm_key'd) -> its id."""
     return dict(con.execute(
         "SELECT code_key, agreement_id FROM ref.agreement_keys ORDER BY agreement_id, code_key").fetchall())
@@ -469,7 +469,7 @@ def fetch(job) -> dict:
     ).fetchall())
     return {"now": settings.now(), "run_id": job.run_id, "inbox": inbox,
             "files": scan(inbox, InboxRules.from_settings(settings)), "known": known, "known_sha": known_sha,
-            "codes": agreement_codes(con), "limits": Limits.from_settings(settings),
+            "codes": agreement_lookup(con), "limits": Limits.from_settings(settings),
             "workers": int(settings.section("inbox").get("workers", 0)), "rejected_dir": settings.rejected_dir,
             "status_command": command_hint(settings, "status")}
 
