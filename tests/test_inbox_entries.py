@@ -159,3 +159,33 @@ def test_a_file_whose_rows_do_not_add_up_is_refused_in_french(tmp_path):
     result.rows_loaded -= 1  # one row lost on the way
     with pytest.raises(SourceError, match=r"2 ligne\(s\) lue\(s\) mais 1 chargée\(s\) et 0 en quarantaine"):
         result.check()
+
+
+def test_an_export_names_its_agreement_by_any_key_even_in_a_warehouse_synced_before_the_keys(workspace, cli):
+    """The agreements' keys (id, codes, reference) are stored once at the sync, in
+    ref.agreement_keys; a warehouse synced before that table existed is synced again."""
+    import duckdb
+    import yaml
+
+    from pipelines.config import PACKAGE_DIR
+    from pipelines.text import norm_key
+
+    db = workspace / "data" / "vigie.duckdb"
+    assert cli("ingest", "--source", "orders")[0] == 0
+    doc = yaml.safe_load((PACKAGE_DIR / "agreements" / "acim-2026.yaml").read_text(encoding="utf-8"))
+    con = connect(db)
+    keys = set(con.execute("SELECT origin, code, code_key FROM ref.agreement_keys WHERE agreement_id = 'acim-2026'")
+               .fetchall())
+    assert keys == {("id", doc["id"], norm_key(doc["id"])), ("reference", doc["reference"], norm_key(doc["reference"])),
+                    *(("code", c, norm_key(c)) for c in doc["codes"])}
+    con.close()
+    con = duckdb.connect(str(db))  # writable: make it a warehouse of before the table
+    con.execute("DELETE FROM ref.agreement_keys")
+    con.close()
+    (workspace / "inbox" / "bc.csv").write_text(
+        "N° BC;Date du BC;Bénéficiaire;Startup;Titulaire;Montant HT;Accord-cadre\n"
+        f"R-1;03/10/2026;DINUM;Visio;OCTO;1 000;{doc['reference']}\n", encoding="utf-8")
+    code, out, err = cli("ingest", "--source", "orders")
+    assert "Accords-cadres chargés" in out + err
+    rows = connect(db).execute("SELECT accord_cadre FROM raw.commandes").fetchall()
+    assert rows == [("acim-2026",)], out + err
