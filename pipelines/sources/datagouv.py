@@ -5,7 +5,10 @@ parse_dataset / parse_resources (pure)               the fields Vigie keeps
 rank_resources(resources, ids, titles) (pure)       by id, by title, then by format; columns decide
 download(client, resource, folder) -> Path           streamed, verified, atomic, skipped if unchanged
 load_decp(con, path, fmt, filters)                   DuckDB reads the file directly and keeps
-                                                     only the rows that concern the agreements
+                                                     only the rows that may concern the agreements
+
+The source (run by sources/runner.py): fetch(job) -> raw (the HTTP above), parse(raw, today)
+(pure: what to store, whether DECP is loaded again), load(con, parsed) -> Loaded (SQL).
 """
 
 from __future__ import annotations
