@@ -92,33 +92,56 @@ def _describe(exc: Exception) -> str:
     certificate = _certificate_problem(exc)
     if certificate:
         return certificate
-    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError | requests.exceptions.ReadTimeout):
         return "délai de réponse dépassé"
     if isinstance(exc, urllib3.exceptions.ProtocolError | urllib3.exceptions.DecodeError):
-        text = str(exc).lower()
-        if "remotedisconnected" in text or "reset by peer" in text:
-            return "connexion coupée par le serveur avant la fin de la réponse"
-        return "réponse tronquée (interrompue avant la fin)"
+        return _describe_broken(str(exc).lower())
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "délai de connexion dépassé"
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return "délai de réponse dépassé"
     if isinstance(exc, requests.exceptions.ConnectionError):
-        text = str(exc).lower()
-        if "remotedisconnected" in text or "aborted" in text or "reset by peer" in text:
-            return "connexion coupée par le serveur avant la fin de la réponse"
-        if "refused" in text:
-            return "connexion refusée"
-        if "name or service" in text or "resolve" in text or "nodename" in text:
-            return "nom de serveur introuvable"
-        if "incompleteread" in text or "connection broken" in text or "protocol" in text:
-            return "réponse tronquée (interrompue avant la fin)"
-        return "serveur injoignable"
+        return _describe_connection(str(exc).lower())
     if isinstance(
         exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
     ):
         return "réponse interrompue avant la fin"
     return exc.__class__.__name__
+
+
+def _describe_broken(text: str) -> str:
+    if "remotedisconnected" in text or "reset by peer" in text:
+        return "connexion coupée par le serveur avant la fin de la réponse"
+    return "réponse tronquée (interrompue avant la fin)"
+
+
+def _describe_connection(text: str) -> str:
+    if "remotedisconnected" in text or "aborted" in text or "reset by peer" in text:
+        return "connexion coupée par le serveur avant la fin de la réponse"
+    if "refused" in text:
+        return "connexion refusée"
+    if "name or service" in text or "resolve" in text or "nodename" in text:
+        return "nom de serveur introuvable"
+    if "incompleteread" in text or "connection broken" in text or "protocol" in text:
+        return "réponse tronquée (interrompue avant la fin)"
+    return "serveur injoignable"
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """The French sentences of one kind of request (a GET, a download); `{exc}`,
+    `{problem}`, `{attempt}` and `{attempts}` are filled in."""
+
+    refused: str  # a PayloadRefused: the same answer would come again, no retry
+    deadline: str  # the attempt ran past http.total_timeout_seconds
+    certificate: str  # a TLS certificate refused: the same next time, no retry
+    attempt: str  # one failed attempt, logged
+    failed: str  # every attempt failed
+
+
+def _fill(template: str, **values) -> str:
+    """`template` with its {name} slots filled; not str.format: an address may hold braces."""
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", str(value))
+    return template
 
 
 class _TrackingAdapter(HTTPAdapter):
@@ -236,67 +259,72 @@ class HttpClient:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        wording = _Wording(
+            refused=f"La source {source_label} a envoyé une réponse refusée ({redact(url)}) : {{exc}}. "
+                    "Les données déjà chargées restent en place.",
+            deadline=f"réponse non terminée après {self.total_timeout:g} s (http.total_timeout_seconds)",
+            certificate=f"La source {source_label} ({redact(url)}) : {{problem}}. "
+                        "Les données déjà chargées restent en place.",
+            attempt="tentative {attempt}/{attempts} échouée : {problem}",
+            failed=f"La source {source_label} est injoignable ou répond mal ({redact(url)}) : {{problem}}, "
+                   "après {attempts} tentatives. Les données déjà chargées restent en place.",
+        )
+
+        def one() -> Fetched:
+            started = time.monotonic()
+            with self.session.get(
+                url, headers=headers, stream=True, timeout=(self.connect_timeout, self.read_timeout)
+            ) as response:
+                if response.status_code == 304:
+                    return Fetched(url, 304, None, etag, last_modified)
+                self._check_status(response.status_code, f"La source {source_label} a refusé la requête "
+                                   f"{redact(url)} (code HTTP {{code}}) : vérifiez l'adresse configurée.")
+                body = self._read_body(response, started)
+                content_type = response.headers.get("Content-Type")
+                if _is_json(body, content_type) and json_depth(body) > self.max_json_depth:
+                    raise PayloadRefused(
+                        f"réponse JSON imbriquée sur plus de {self.max_json_depth} niveaux "
+                        "(http.max_json_depth) : refusée sans être lue")
+                if validate:
+                    validate(body, content_type)
+                return Fetched(url, response.status_code, body, response.headers.get("ETag"),
+                               response.headers.get("Last-Modified"), content_type)
+
+        return self._retry(lambda: self._attempt(one, url), wording, source_label, url)
+
+    @staticmethod
+    def _check_status(code: int, refused: str, also_ok: tuple[int, ...] = ()) -> None:
+        """A status worth another attempt, or a refusal (`refused`, {code} filled in)."""
+        if code in RETRYABLE_STATUS:
+            raise InvalidPayload(f"le serveur a répondu {code}")
+        if code >= 400 and code not in also_ok:
+            raise SourceError(_fill(refused, code=code))
+
+    def _retry(self, attempt_once: Callable[[], object], wording: _Wording, source_label: str, url: str,
+               on_refused: Callable[[], None] | None = None):
+        """The one retry loop: `attempt_once()` until it returns, backing off between
+        attempts. A SourceError, a refused payload or a refused certificate ends it at once."""
         last_problem = "erreur inconnue"
         for attempt in range(1, self.attempts + 1):
-            started = time.monotonic()
-
-            def one(started=started) -> Fetched:
-                with self.session.get(
-                    url,
-                    headers=headers,
-                    stream=True,
-                    timeout=(self.connect_timeout, self.read_timeout),
-                ) as response:
-                    if response.status_code == 304:
-                        return Fetched(url, 304, None, etag, last_modified)
-                    if response.status_code in RETRYABLE_STATUS:
-                        raise InvalidPayload(f"le serveur a répondu {response.status_code}")
-                    if response.status_code >= 400:
-                        raise SourceError(
-                            f"La source {source_label} a refusé la requête {redact(url)} "
-                            f"(code HTTP {response.status_code}) : vérifiez l'adresse configurée."
-                        )
-                    body = self._read_body(response, started)
-                    content_type = response.headers.get("Content-Type")
-                    if _is_json(body, content_type) and json_depth(body) > self.max_json_depth:
-                        raise PayloadRefused(
-                            f"réponse JSON imbriquée sur plus de {self.max_json_depth} niveaux "
-                            "(http.max_json_depth) : refusée sans être lue")
-                    if validate:
-                        validate(body, content_type)
-                    return Fetched(
-                        url,
-                        response.status_code,
-                        body,
-                        response.headers.get("ETag"),
-                        response.headers.get("Last-Modified"),
-                        content_type,
-                    )
-
             try:
-                return self._attempt(one, url)
+                return attempt_once()
             except SourceError:
                 raise
             except PayloadRefused as exc:
-                raise SourceError(
-                    f"La source {source_label} a envoyé une réponse refusée ({redact(url)}) : {exc}. "
-                    "Les données déjà chargées restent en place.") from None
+                if on_refused:
+                    on_refused()
+                raise SourceError(_fill(wording.refused, exc=exc)) from None
             except DeadlineExceeded:
-                last_problem = f"réponse non terminée après {self.total_timeout:g} s (http.total_timeout_seconds)"
+                last_problem = wording.deadline
             except InvalidPayload as exc:
                 last_problem = str(exc)
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 last_problem = _describe(exc)
                 if _certificate_problem(exc):  # the same certificate next time: say it now
-                    raise SourceError(
-                        f"La source {source_label} ({redact(url)}) : {last_problem}. "
-                        "Les données déjà chargées restent en place.") from None
-            self._after_failure(attempt, f"tentative {attempt}/{self.attempts} échouée : {last_problem}",
-                                source_label, url)
-        raise SourceError(
-            f"La source {source_label} est injoignable ou répond mal ({redact(url)}) : {last_problem}, "
-            f"après {self.attempts} tentatives. Les données déjà chargées restent en place."
-        )
+                    raise SourceError(_fill(wording.certificate, problem=last_problem)) from None
+            self._after_failure(attempt, _fill(wording.attempt, attempt=attempt, attempts=self.attempts,
+                                                      problem=last_problem), source_label, url)
+        raise SourceError(_fill(wording.failed, problem=last_problem, attempts=self.attempts))
 
     def _after_failure(self, attempt: int, message: str, source_label: str, url: str) -> None:
         """Log the failed attempt, then back off exponentially unless it was the last."""
@@ -326,78 +354,61 @@ class HttpClient:
         dest.parent.mkdir(parents=True, exist_ok=True)
         part = dest.with_name(dest.name + ".part")
         progress = sys.stderr.isatty() if progress is None else progress
-        last_problem = "erreur inconnue"
-        for attempt in range(1, self.attempts + 1):
+        wording = _Wording(
+            refused=f"Le téléchargement de {dest.name} depuis {source_label} est refusé : {{exc}}. "
+                    "Le fichier précédent est conservé.",
+            deadline=f"téléchargement non terminé après {self.total_timeout:g} s",
+            certificate=f"Le téléchargement depuis {source_label} ({redact(url)}) : {{problem}}. "
+                        "Le fichier précédent est conservé.",
+            attempt="téléchargement, tentative {attempt}/{attempts} : {problem}",
+            failed=f"Le téléchargement de {dest.name} depuis {source_label} a échoué : {{problem}}, "
+                   "après {attempts} tentatives. Le fichier précédent est conservé.",
+        )
+
+        def attempt_once() -> Path:
             offset = part.stat().st_size if part.exists() else 0
             if expected_size is not None and offset > expected_size:
                 part.unlink()
                 offset = 0
             headers = {"Range": f"bytes={offset}-"} if offset else {}
 
-            def one(offset=offset, headers=headers) -> None:
+            def one() -> None:
                 with self.session.get(
-                    url,
-                    headers=headers,
-                    stream=True,
-                    timeout=(self.connect_timeout, self.read_timeout),
+                    url, headers=headers, stream=True, timeout=(self.connect_timeout, self.read_timeout)
                 ) as response:
-                    if response.status_code in RETRYABLE_STATUS:
-                        raise InvalidPayload(f"le serveur a répondu {response.status_code}")
-                    if response.status_code >= 400 and response.status_code != 416:
-                        raise SourceError(
-                            f"La source {source_label} refuse le téléchargement de {redact(url)} "
-                            f"(code HTTP {response.status_code})."
-                        )
+                    self._check_status(response.status_code, f"La source {source_label} refuse le "
+                                       f"téléchargement de {redact(url)} (code HTTP {{code}}).", also_ok=(416,))
+                    start = offset
                     if response.status_code == 416 or (offset and response.status_code == 200):
                         # No (valid) range support: restart cleanly from zero.
                         part.unlink(missing_ok=True)
                         if response.status_code == 416:
-                            raise InvalidPayload(
-                                "reprise refusée par le serveur, téléchargement relancé"
-                            )
-                        offset = 0
-                    mode = "ab" if offset else "wb"
-                    self._stream_to(
-                        response, part, mode, offset, expected_size, progress, dest.name
-                    )
+                            raise InvalidPayload("reprise refusée par le serveur, téléchargement relancé")
+                        start = 0
+                    self._stream_to(response, part, "ab" if start else "wb", start, expected_size, progress,
+                                    dest.name)
 
-            try:
-                self._attempt(one, url)
-            except SourceError:
-                raise
-            except PayloadRefused as exc:
-                part.unlink(missing_ok=True)
-                raise SourceError(f"Le téléchargement de {dest.name} depuis {source_label} est refusé : {exc}. "
-                                  "Le fichier précédent est conservé.") from None
-            except DeadlineExceeded:
-                last_problem = f"téléchargement non terminé après {self.total_timeout:g} s"
-            except InvalidPayload as exc:
-                last_problem = str(exc)
-            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                last_problem = _describe(exc)
-                if _certificate_problem(exc):
-                    raise SourceError(f"Le téléchargement depuis {source_label} ({redact(url)}) : {last_problem}. "
-                                      "Le fichier précédent est conservé.") from None
-            else:
-                size = part.stat().st_size
-                if expected_size is not None and size < expected_size:
-                    last_problem = f"téléchargement incomplet ({size} octets sur {expected_size})"
-                else:
-                    problem = _verify(part, expected_size, checksum)
-                    if problem is None:
-                        os.replace(part, dest)
-                        return dest
-                    part.unlink(missing_ok=True)
-                    raise SourceError(
-                        f"Le fichier {dest.name} téléchargé depuis {source_label} est refusé : {problem}. "
-                        "Le fichier précédent est conservé."
-                    )
-            self._after_failure(attempt, f"téléchargement, tentative {attempt}/{self.attempts} : {last_problem}",
-                                source_label, url)
-        raise SourceError(
-            f"Le téléchargement de {dest.name} depuis {source_label} a échoué : {last_problem}, "
-            f"après {self.attempts} tentatives. Le fichier précédent est conservé."
-        )
+            self._attempt(one, url)
+            return self._move_into_place(part, dest, source_label, expected_size, checksum)
+
+        return self._retry(attempt_once, wording, source_label, url, on_refused=lambda: part.unlink(missing_ok=True))
+
+    @staticmethod
+    def _move_into_place(part: Path, dest: Path, source_label: str, expected_size: int | None,
+                         checksum: tuple[str, str] | None) -> Path:
+        """A complete `.part` checked then renamed; a short one is tried again (resumed)."""
+        size = part.stat().st_size
+        if expected_size is not None and size < expected_size:
+            raise InvalidPayload(f"téléchargement incomplet ({size} octets sur {expected_size})")
+        problem = _verify(part, expected_size, checksum)
+        if problem is not None:
+            part.unlink(missing_ok=True)
+            raise SourceError(
+                f"Le fichier {dest.name} téléchargé depuis {source_label} est refusé : {problem}. "
+                "Le fichier précédent est conservé."
+            )
+        os.replace(part, dest)
+        return dest
 
     def _stream_to(
         self, response, part: Path, mode: str, offset: int, expected_size, progress: bool, name: str

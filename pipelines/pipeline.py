@@ -17,11 +17,7 @@ from pipelines.config import command_hint
 from pipelines.errors import VigieError
 from pipelines.jobs import LOOK_AT, Job, StepOutcome
 
-SOURCE_STEPS = {
-    "betagouv": ingest.ingest_betagouv,
-    "datagouv": ingest.ingest_datagouv,
-    "orders": ingest.ingest_orders,
-}
+SOURCE_STEPS = {name: ingest.source_step(name) for name in ingest.SOURCES}
 
 
 def run_sources(job: Job, sources: list[str], err=None) -> int:

@@ -1,9 +1,12 @@
 """data.gouv.fr against a loopback server: datasets, DECP filtered by DuckDB reading the
 file directly, downloads verified, resumed, atomic, never repeated for an unchanged file."""
 
+import json
+
 from pipelines import warehouse
 from tests.conftest import connect
 from tests.datagouv_fixture import DECP_ID, DECP_ROWS, KEPT, SLUG_2026
+from tests.servers import Route
 
 
 def ingest(cli):
@@ -131,3 +134,17 @@ def test_dataset_ids_are_kept_in_the_documents(workspace, datagouv, cli):
     con = connect(workspace / "data" / "vigie.duckdb")
     slug = con.execute("SELECT slug FROM raw.datagouv_datasets WHERE config_key = 'acim-2026'").fetchone()[0]
     assert slug == SLUG_2026
+
+
+def test_a_dataset_of_a_shape_nobody_foresaw_is_that_source_s_recorded_failure(workspace, datagouv, cli):
+    """The source runner turns any failure into the source's own, recorded, in French."""
+    doc = json.loads(datagouv.server.routes[f"/api/1/datasets/{DECP_ID}/"].body)
+    doc["resources"] = 5  # neither a list nor a link to pages
+    datagouv.server.routes[f"/api/1/datasets/{DECP_ID}/"] = Route(json.dumps(doc).encode())
+    code, _out, err = ingest(cli)
+    assert code == 1
+    assert "La source « datagouv » a échoué sur une erreur inattendue (TypeError" in err, err
+    assert "Traceback" not in err
+    status, error = connect(workspace / "data" / "vigie.duckdb").execute(
+        "SELECT last_status, last_error FROM meta.source_state WHERE source = 'datagouv'").fetchone()
+    assert status == "echec" and "erreur inattendue" in error

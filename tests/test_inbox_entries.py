@@ -8,7 +8,10 @@ import os
 import threading
 import time
 
+import pytest
+
 from pipelines.config import load_settings
+from pipelines.errors import SourceError
 from pipelines.sources import orders
 from pipelines.sources.orders.readers import Limits
 from tests.conftest import connect
@@ -94,9 +97,9 @@ def test_the_warehouse_folder_inside_the_inbox_is_not_read(workspace, cli, monke
 def test_a_file_deleted_between_listing_and_reading_is_reported(tmp_path):
     (tmp_path / "a.csv").write_text(export("A"), encoding="utf-8")
     (tmp_path / "b.csv").write_text(export("B"), encoding="utf-8")
-    files = orders.fetch(tmp_path, orders.InboxRules(settle_seconds=0))
+    files = orders.scan(tmp_path, orders.InboxRules(settle_seconds=0))
     (tmp_path / "a.csv").unlink()
-    results = {r.path: r for r in orders.parse(files, {}, {}, Limits(), {})}
+    results = {r.path: r for r in orders.read_new(files, {}, {}, Limits(), {})}
     assert results["a.csv"].status == "rejete" and "disparu" in results["a.csv"].reason
     assert results["b.csv"].status == "charge"
 
@@ -144,3 +147,45 @@ def test_a_file_younger_than_the_minimum_age_waits(workspace, cli):
     code, out, err = cli("ingest", "--source", "orders")
     assert "« neuf.csv »" in out and "en cours d'écriture" in out
     assert load_settings().section("inbox")["min_file_age_seconds"] == 3600
+
+
+def test_a_file_whose_rows_do_not_add_up_is_refused_in_french(tmp_path):
+    """The accounting invariant (rows read = loaded + quarantined) is an exception with a
+    French sentence, not an `assert` that `python -O` would drop."""
+    (tmp_path / "a.csv").write_text(export("A", rows=2), encoding="utf-8")
+    files = orders.scan(tmp_path, orders.InboxRules(settle_seconds=0))
+    result = next(orders.read_new(files, {}, {}, Limits(), {}))
+    result.check()  # as read: 2 rows read, accounted for
+    result.rows_loaded -= 1  # one row lost on the way
+    with pytest.raises(SourceError, match=r"2 ligne\(s\) lue\(s\) mais 1 chargée\(s\) et 0 en quarantaine"):
+        result.check()
+
+
+def test_an_export_names_its_agreement_by_any_key_even_in_a_warehouse_synced_before_the_keys(workspace, cli):
+    """The agreements' keys (id, codes, reference) are stored once at the sync, in
+    ref.agreement_keys; a warehouse synced before that table existed is synced again."""
+    import duckdb
+    import yaml
+
+    from pipelines.config import PACKAGE_DIR
+    from pipelines.text import norm_key
+
+    db = workspace / "data" / "vigie.duckdb"
+    assert cli("ingest", "--source", "orders")[0] == 0
+    doc = yaml.safe_load((PACKAGE_DIR / "agreements" / "acim-2026.yaml").read_text(encoding="utf-8"))
+    con = connect(db)
+    keys = set(con.execute("SELECT origin, code, code_key FROM ref.agreement_keys WHERE agreement_id = 'acim-2026'")
+               .fetchall())
+    assert keys == {("id", doc["id"], norm_key(doc["id"])), ("reference", doc["reference"], norm_key(doc["reference"])),
+                    *(("code", c, norm_key(c)) for c in doc["codes"])}
+    con.close()
+    con = duckdb.connect(str(db))  # writable: make it a warehouse of before the table
+    con.execute("DELETE FROM ref.agreement_keys")
+    con.close()
+    (workspace / "inbox" / "bc.csv").write_text(
+        "N° BC;Date du BC;Bénéficiaire;Startup;Titulaire;Montant HT;Accord-cadre\n"
+        f"R-1;03/10/2026;DINUM;Visio;OCTO;1 000;{doc['reference']}\n", encoding="utf-8")
+    code, out, err = cli("ingest", "--source", "orders")
+    assert "Accords-cadres chargés" in out + err
+    rows = connect(db).execute("SELECT accord_cadre FROM raw.commandes").fetchall()
+    assert rows == [("acim-2026",)], out + err

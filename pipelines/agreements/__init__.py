@@ -201,20 +201,35 @@ def load_agreements(dirs) -> list[Agreement]:
     if not found:
         raise UsageError("Aucun fichier d'accord-cadre trouvé.")
     codes: dict[str, str] = {}
-    for a in found.values():
-        for code in [
-            a.id,
-            *a.doc["codes"],
-            *([a.doc["reference"]] if a.doc.get("reference") else []),
-        ]:
-            key = norm_key(code)
-            if key in codes and codes[key] != a.id:
-                raise UsageError(
-                    f"Le code « {code} » désigne à la fois {codes[key]} et {a.id} : "
-                    "chaque code d'accord-cadre doit être unique."
-                )
-            codes[key] = a.id
+    for key in agreement_keys(found.values()):
+        if codes.get(key.code_key, key.agreement_id) != key.agreement_id:
+            raise UsageError(
+                f"Le code « {key.code} » désigne à la fois {codes[key.code_key]} et {key.agreement_id} : "
+                "chaque code d'accord-cadre doit être unique."
+            )
+        codes[key.code_key] = key.agreement_id
     return sorted(found.values(), key=lambda a: a.id)
+
+
+@dataclass(frozen=True)
+class AgreementKey:
+    agreement_id: str
+    origin: str  # id | code | reference
+    code: str  # as the agreement file writes it
+    code_key: str  # norm_key(code): what order files and DECP are compared with
+
+
+def agreement_keys(agreements) -> list[AgreementKey]:
+    """Every way a file may name an agreement: its id, its codes, its official reference
+    (the DECP idAccordCadre). The one definition: stored in ref.agreement_keys when the
+    reference files are synced, read by the order import and the DECP filter."""
+    keys = []
+    for a in agreements:
+        named = [("id", a.id), *(("code", c) for c in a.doc["codes"])]
+        if a.doc.get("reference"):
+            named.append(("reference", a.doc["reference"]))
+        keys += [AgreementKey(a.id, origin, str(code), norm_key(code)) for origin, code in named]
+    return keys
 
 
 def load_reference() -> dict:
@@ -287,7 +302,9 @@ def fingerprint(paths: list[Path]) -> dict[str, str]:
 def is_current(con, dirs) -> bool:
     """True when the warehouse already holds exactly these files (nothing to parse)."""
     stored = dict(con.execute("SELECT path, sha256 FROM ref.files").fetchall())
-    return stored == fingerprint(agreement_files(dirs))
+    # a warehouse synced before ref.agreement_keys existed is synced again once
+    keys_missing = bool(stored) and con.execute("SELECT count(*) = 0 FROM ref.agreement_keys").fetchone()[0]
+    return stored == fingerprint(agreement_files(dirs)) and not keys_missing
 
 
 def load_into_warehouse(con, agreements: list[Agreement]) -> None:
@@ -317,10 +334,18 @@ def load_into_warehouse(con, agreements: list[Agreement]) -> None:
         "agreement_options",
         "lot_options",
         "beneficiary_covers",
+        "agreement_keys",
     ):
         con.execute(f"DELETE FROM ref.{table}")  # noqa: S608 - fixed table names
+    _load_reference(con, reference, bodies, files, {str(a.path) for a in agreements})
+    for a in agreements:
+        _load_agreement(con, a)
+    insert_rows(con, "ref.agreement_keys", [
+        [k.agreement_id, k.origin, k.code, k.code_key] for k in agreement_keys(agreements)])
 
-    agreement_paths = {str(a.path) for a in agreements}
+
+def _load_reference(con, reference: dict, bodies: dict, files: dict, agreement_paths: set) -> None:
+    """The reference lists: files, rule catalogue, ministries, bodies and their spellings."""
     insert_rows(
         con,
         "ref.files",
@@ -373,135 +398,151 @@ def load_into_warehouse(con, agreements: list[Agreement]) -> None:
         ],
     )
 
-    for a in agreements:
-        d = a.doc
-        st = d.get("startups") or {}
-        rf = d.get("refusals") or {}
-        pf = d.get("plafond") or {}
-        am = d.get("amounts") or {}
-        period = d.get("period") or {}
-        values = [
-            a.id,
-            d["codes"],
-            d.get("reference"),
-            d["title"],
-            d["short_title"],
-            d.get("family"),
-            d.get("buyer"),
-            period.get("start"),
-            period.get("end"),
-            period.get("orders_end"),
-            period.get("note"),
-            (d.get("datagouv") or {}).get("slug"),
-            (d.get("datagouv") or {}).get("id"),
-            am.get("vat_rate", 0.20),
-            am.get("tolerance_eur", 1.0),
-            st.get("required", False),
-            st.get("eligible_phases") or [],
-            st.get("critical_phases") or [],
-            (st.get("exception") or {}).get("buyer"),
-            rf.get("responses") or [],
-            rf.get("alert_at"),
-            rf.get("critical_at"),
-            (d.get("tourniquet") or {}).get("mode"),
-            pf.get("alert_share"),
-            pf.get("critical_share"),
-            d.get("dinum_information", False),
-            str(a.path),
-            json.dumps(d, ensure_ascii=False),
-        ]
-        insert_rows(con, "ref.agreements", [values])
-        insert_rows(con, "ref.agreement_rules", [[a.id, r] for r in d["rules"]])
-        options = agreement_options(d)
-        insert_rows(con, "ref.agreement_options", [[a.id, *options.values()]])
-        insert_rows(
-            con,
-            "ref.lot_options",
-            [[a.id, lot["lot"], *lot_options(lot).values()] for lot in d["lots"]],
-        )
-        insert_rows(
-            con,
-            "ref.beneficiary_covers",
+
+def _agreement_row(a: Agreement) -> list:
+    """The agreement's ref.agreements record."""
+    d = a.doc
+    st = d.get("startups") or {}
+    rf = d.get("refusals") or {}
+    pf = d.get("plafond") or {}
+    am = d.get("amounts") or {}
+    period = d.get("period") or {}
+    return [
+        a.id,
+        d["codes"],
+        d.get("reference"),
+        d["title"],
+        d["short_title"],
+        d.get("family"),
+        d.get("buyer"),
+        period.get("start"),
+        period.get("end"),
+        period.get("orders_end"),
+        period.get("note"),
+        (d.get("datagouv") or {}).get("slug"),
+        (d.get("datagouv") or {}).get("id"),
+        am.get("vat_rate", 0.20),
+        am.get("tolerance_eur", 1.0),
+        st.get("required", False),
+        st.get("eligible_phases") or [],
+        st.get("critical_phases") or [],
+        (st.get("exception") or {}).get("buyer"),
+        rf.get("responses") or [],
+        rf.get("alert_at"),
+        rf.get("critical_at"),
+        (d.get("tourniquet") or {}).get("mode"),
+        pf.get("alert_share"),
+        pf.get("critical_share"),
+        d.get("dinum_information", False),
+        str(a.path),
+        json.dumps(d, ensure_ascii=False),
+    ]
+
+
+def _load_agreement(con, a: Agreement) -> None:
+    """One agreement's rows: its record, rules, options, lots; then its holders and beneficiaries."""
+    d = a.doc
+    insert_rows(con, "ref.agreements", [_agreement_row(a)])
+    insert_rows(con, "ref.agreement_rules", [[a.id, r] for r in d["rules"]])
+    options = agreement_options(d)
+    insert_rows(con, "ref.agreement_options", [[a.id, *options.values()]])
+    insert_rows(
+        con,
+        "ref.lot_options",
+        [[a.id, lot["lot"], *lot_options(lot).values()] for lot in d["lots"]],
+    )
+    insert_rows(
+        con,
+        "ref.beneficiary_covers",
+        [
+            [a.id, b.get("lot"), b["label"], c["id"] if isinstance(c, dict) else c]
+            for b in d["beneficiaries"]
+            for c in b.get("covers") or []
+        ],
+    )
+    insert_rows(
+        con,
+        "ref.agreement_lots",
+        [
             [
-                [a.id, b.get("lot"), b["label"], c["id"] if isinstance(c, dict) else c]
-                for b in d["beneficiaries"]
-                for c in b.get("covers") or []
-            ],
-        )
-        insert_rows(
-            con,
-            "ref.agreement_lots",
-            [
-                [
-                    a.id,
-                    lot["lot"],
-                    lot.get("title"),
-                    lot.get("execution"),
-                    lot.get("estimated_ht"),
-                    lot.get("maximum_ht"),
-                ]
-                for lot in d["lots"]
-            ],
-        )
-        for h in d["holders"]:
-            contacts = h.get("contacts") or {}
-            email, label = _contacts_choice(contacts)
-            con.execute(
-                "INSERT INTO ref.holders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    a.id,
-                    h["id"],
-                    h["name"],
-                    h.get("rank"),
-                    h.get("lot"),
-                    h.get("form"),
-                    h.get("valid_from"),
-                    h.get("valid_to"),
-                    h.get("merged_into"),
-                    email,
-                    label,
-                    json.dumps(contacts, ensure_ascii=False),
-                ],
-            )
-            spellings = [
-                [a.id, h["id"], None, s, norm_key(s)]
-                for s in {h["name"], *(h.get("spellings") or [])}
+                a.id,
+                lot["lot"],
+                lot.get("title"),
+                lot.get("execution"),
+                lot.get("estimated_ht"),
+                lot.get("maximum_ht"),
             ]
-            for m in h["members"]:
-                con.execute(
-                    "INSERT INTO ref.holder_members VALUES (?, ?, ?, ?, ?, ?)",
-                    [a.id, h["id"], m["id"], m["name"], m.get("role"), m.get("siren")],
-                )
-                spellings += [
-                    [a.id, h["id"], m["id"], s, norm_key(s)]
-                    for s in {m["name"], *(m.get("spellings") or [])}
-                ]
-            insert_rows(con, "ref.holder_spellings", sorted(spellings, key=str))
-        for b in d["beneficiaries"]:
-            body = b.get("body")
-            body_id = body["id"] if isinstance(body, dict) else body
-            scope = (
-                "organisme"
-                if body_id
-                else ("tous_ministeres" if b.get("all_ministries") else "ministere")
-            )
-            con.execute(
-                "INSERT INTO ref.beneficiaries VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    a.id,
-                    b.get("lot"),
-                    b["label"],
-                    scope,
-                    body_id,
-                    b.get("ministry"),
-                    b.get("condition"),
-                ],
-            )
-        insert_rows(
-            con,
-            "ref.beneficiary_exclusions",
+            for lot in d["lots"]
+        ],
+    )
+    _load_holders(con, a)
+    _load_beneficiaries(con, a)
+
+
+def _load_holders(con, a: Agreement) -> None:
+    for h in a.doc["holders"]:
+        contacts = h.get("contacts") or {}
+        email, label = _contacts_choice(contacts)
+        con.execute(
+            "INSERT INTO ref.holders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                [a.id, e.get("body"), e.get("ministry"), e["reason"]]
-                for e in d.get("exclusions") or []
+                a.id,
+                h["id"],
+                h["name"],
+                h.get("rank"),
+                h.get("lot"),
+                h.get("form"),
+                h.get("valid_from"),
+                h.get("valid_to"),
+                h.get("merged_into"),
+                email,
+                label,
+                json.dumps(contacts, ensure_ascii=False),
             ],
         )
+        spellings = [
+            [a.id, h["id"], None, s, norm_key(s)]
+            for s in {h["name"], *(h.get("spellings") or [])}
+        ]
+        for m in h["members"]:
+            con.execute(
+                "INSERT INTO ref.holder_members VALUES (?, ?, ?, ?, ?, ?)",
+                [a.id, h["id"], m["id"], m["name"], m.get("role"), m.get("siren")],
+            )
+            spellings += [
+                [a.id, h["id"], m["id"], s, norm_key(s)]
+                for s in {m["name"], *(m.get("spellings") or [])}
+            ]
+        insert_rows(con, "ref.holder_spellings", sorted(spellings, key=str))
+
+
+def _load_beneficiaries(con, a: Agreement) -> None:
+    d = a.doc
+    for b in d["beneficiaries"]:
+        body = b.get("body")
+        body_id = body["id"] if isinstance(body, dict) else body
+        scope = (
+            "organisme"
+            if body_id
+            else ("tous_ministeres" if b.get("all_ministries") else "ministere")
+        )
+        con.execute(
+            "INSERT INTO ref.beneficiaries VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                a.id,
+                b.get("lot"),
+                b["label"],
+                scope,
+                body_id,
+                b.get("ministry"),
+                b.get("condition"),
+            ],
+        )
+    insert_rows(
+        con,
+        "ref.beneficiary_exclusions",
+        [
+            [a.id, e.get("body"), e.get("ministry"), e["reason"]]
+            for e in d.get("exclusions") or []
+        ],
+    )

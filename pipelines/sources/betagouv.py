@@ -1,9 +1,9 @@
 """beta.gouv.fr API: the list of Startups d'État, organisations and incubators.
 
-fetch(client, base, cache) -> payloads   I/O: conditional GETs, or a local folder
-parse_*(document) -> rows                pure: shape detection (v2.5, v2.6, v2.7), HTML
-                                         entities unescaped, personal contacts dropped
-load(con, snapshot) -> bool              writes raw.* in the caller's transaction
+fetch(job) -> raw                  I/O: conditional GETs (fetch_payloads), or a local folder
+parse_*(document) -> rows          pure: shape detection (v2.5, v2.6, v2.7), HTML entities
+                                   unescaped, personal contacts dropped
+load(con, parsed) -> Loaded        writes raw.* in the runner's transaction (store)
 
 Every distinct payload is kept, and every change of the (startups, organisations,
 incubators) triple is a snapshot, so "was this startup listed on that date, in which
@@ -21,9 +21,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from pipelines import fr
-from pipelines.config import PACKAGE_DIR, PARIS
+from pipelines.config import PACKAGE_DIR, PARIS, command_hint
 from pipelines.errors import SourceError
 from pipelines.http import Fetched, HttpClient, InvalidPayload
+from pipelines.sources.helpers import decode_json
+from pipelines.sources.runner import Loaded, Skip
 from pipelines.text import norm_key, unescape
 from pipelines.warehouse import insert_rows
 
@@ -87,7 +89,21 @@ def _check_item(item: dict) -> None:
     """Every nested field Vigie reads, with its type: a wrong shape names the field and the id."""
     sid = item["id"]
     attrs = item["attributes"]
-    rel = item.get("relationships")
+    _check_relationships(item.get("relationships"), sid)
+    for key in ("sponsors", "thematiques"):
+        value = attrs.get(key)
+        if value is not None and (
+            not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+        ):
+            raise _bad(f"attributes.{key}", sid, "une liste de textes")
+    for key in ("name", "pitch", "link", "repository"):
+        value = attrs.get(key)
+        if value is not None and not isinstance(value, str | int | float):
+            raise _bad(f"attributes.{key}", sid, "un texte")
+    _check_phases(attrs["phases"], sid)
+
+
+def _check_relationships(rel, sid) -> None:
     if rel is not None and not isinstance(rel, dict):
         raise _bad("relationships", sid, "un objet")
     for key in ("incubator", "incubators"):
@@ -103,17 +119,10 @@ def _check_item(item: dict) -> None:
         for target in targets or []:
             if target is not None and not isinstance(target, dict):
                 raise _bad(f"relationships.{key}.data", sid, "un objet avec un « id »")
-    for key in ("sponsors", "thematiques"):
-        value = attrs.get(key)
-        if value is not None and (
-            not isinstance(value, list) or not all(isinstance(v, str) for v in value)
-        ):
-            raise _bad(f"attributes.{key}", sid, "une liste de textes")
-    for key in ("name", "pitch", "link", "repository"):
-        value = attrs.get(key)
-        if value is not None and not isinstance(value, str | int | float):
-            raise _bad(f"attributes.{key}", sid, "un texte")
-    for position, phase in enumerate(attrs["phases"]):
+
+
+def _check_phases(phases, sid) -> None:
+    for position, phase in enumerate(phases):
         if not isinstance(phase, dict):
             raise _bad(f"attributes.phases[{position}]", sid, "un objet")
         for key in ("name", "start", "end"):
@@ -390,29 +399,10 @@ PARSERS = {
 }
 
 
-def decode_json(body: bytes, content_type: str | None, endpoint: str):
-    """Raise InvalidPayload for what an HTTP 200 can hide: HTML error pages, cut JSON."""
-    head = body[:512].lstrip().lower()
-    if (content_type and "html" in content_type.lower()) or head.startswith(
-        (b"<!doctype", b"<html")
-    ):
-        raise InvalidPayload(f"{endpoint}.json : page HTML reçue au lieu de JSON")
-    try:
-        return json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidPayload(
-            f"{endpoint}.json : JSON invalide ou tronqué ({exc.__class__.__name__})"
-        ) from None
-    except RecursionError:
-        raise InvalidPayload(
-            f"{endpoint}.json : JSON imbriqué trop profondément pour être une réponse de l'API"
-        ) from None
-
-
 def parse_payload(
     endpoint: str, body: bytes, content_type: str | None = None, today: date | None = None
 ) -> dict:
-    document = decode_json(body, content_type, endpoint)
+    document = decode_json(body, content_type, f"{endpoint}.json")
     try:
         if endpoint == "startups":
             startups, phases, included, quarantined = parse_startups(document, today)
@@ -536,7 +526,7 @@ def _fetch_one(client, url, endpoint, cache, stored_bodies, today) -> Payload:
     )
 
 
-def fetch(
+def fetch_payloads(
     client: HttpClient, base: str, cache: dict[str, tuple], stored_bodies, today: date | None = None
 ) -> dict[str, Payload]:
     """Conditional GET of the endpoints. `cache[url] = (etag, last_modified, sha)`;
@@ -597,94 +587,56 @@ def _insert_rows(
     insert_rows(con, f"raw.{table}", records, ["payload_sha256", *(extra or {}), *columns])
 
 
-def load(con, snapshot: Snapshot) -> bool:
+STARTUP_TABLES = (  # (table, parsed key, columns, extra) of a startups.json payload
+    ("betagouv_startups", "startups", ["startup_id", "name", "pitch", "incubator_id", "incubator_ids", "sponsors",
+                                       "has_sponsors_key", "link", "repository", "thematiques"], None),
+    ("betagouv_startup_phases", "phases", ["startup_id", "position", "phase", "start_date", "end_date"], None),
+    ("betagouv_quarantine", "quarantined", ["startup_id", "position", "phase", "field", "value", "reason"], None),
+    ("betagouv_incubators", "included", ["incubator_id", "title", "owner_id", "website", "startup_ids"],
+     {"origin": "startups.included"}),
+)
+OTHER_TABLES = {  # endpoint -> (table, columns, extra) of its payload's rows
+    "organisations": ("betagouv_organisations",
+                      ["organisation_id", "name", "acronym", "domaine_ministeriel", "type", "origin"], None),
+    "incubators": ("betagouv_incubators", ["incubator_id", "title", "owner_id", "website", "startup_ids"],
+                   {"origin": "incubators.json"}),
+}
+
+
+def store(con, snapshot: Snapshot) -> bool:
     """Store new payloads and their parsed rows; add a snapshot when the triple changed."""
     for p in snapshot.payloads.values():
         exists = con.execute(
             "SELECT 1 FROM raw.betagouv_payloads WHERE content_sha256 = ?", [p.sha256]
         ).fetchone()
-        if exists:
-            continue
-        version = p.parsed.get("version") if p.endpoint == "startups" else None
-        if p.parsed.get("derived"):
-            version = "v2.5"
-        con.execute(
-            "INSERT INTO raw.betagouv_payloads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                p.sha256,
-                p.endpoint,
-                p.url,
-                version,
-                snapshot.fetched_at,
-                p.etag,
-                p.last_modified,
-                len(p.body),
-                p.body.decode("utf-8-sig"),
-            ],
-        )
-        if p.endpoint == "startups":
-            _insert_rows(
-                con,
-                "betagouv_startups",
-                p.sha256,
-                p.parsed["startups"],
-                [
-                    "startup_id",
-                    "name",
-                    "pitch",
-                    "incubator_id",
-                    "incubator_ids",
-                    "sponsors",
-                    "has_sponsors_key",
-                    "link",
-                    "repository",
-                    "thematiques",
-                ],
-            )
-            _insert_rows(
-                con,
-                "betagouv_startup_phases",
-                p.sha256,
-                p.parsed["phases"],
-                ["startup_id", "position", "phase", "start_date", "end_date"],
-            )
-            _insert_rows(
-                con,
-                "betagouv_quarantine",
-                p.sha256,
-                p.parsed.get("quarantined") or [],
-                ["startup_id", "position", "phase", "field", "value", "reason"],
-            )
-            _insert_rows(
-                con,
-                "betagouv_incubators",
-                p.sha256,
-                p.parsed["included"],
-                ["incubator_id", "title", "owner_id", "website", "startup_ids"],
-                {"origin": "startups.included"},
-            )
-        elif p.endpoint == "organisations":
-            _insert_rows(
-                con,
-                "betagouv_organisations",
-                p.sha256,
-                p.parsed["rows"],
-                ["organisation_id", "name", "acronym", "domaine_ministeriel", "type", "origin"],
-            )
-        else:
-            _insert_rows(
-                con,
-                "betagouv_incubators",
-                p.sha256,
-                p.parsed["rows"],
-                ["incubator_id", "title", "owner_id", "website", "startup_ids"],
-                {"origin": "incubators.json"},
-            )
-
+        if not exists:
+            _store_payload(con, p, snapshot.fetched_at)
     shas = {e: snapshot.payloads[e].sha256 for e in ENDPOINTS}
     current = current_snapshot(con)
     if current and all(current[e] == shas[e] for e in ENDPOINTS):
         return False
+    _add_snapshot(con, snapshot, shas)
+    return True
+
+
+def _store_payload(con, p: Payload, fetched_at: datetime) -> None:
+    version = p.parsed.get("version") if p.endpoint == "startups" else None
+    if p.parsed.get("derived"):
+        version = "v2.5"
+    con.execute(
+        "INSERT INTO raw.betagouv_payloads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [p.sha256, p.endpoint, p.url, version, fetched_at, p.etag, p.last_modified, len(p.body),
+         p.body.decode("utf-8-sig")],
+    )
+    if p.endpoint == "startups":
+        for table, key, columns, extra in STARTUP_TABLES:
+            _insert_rows(con, table, p.sha256, p.parsed.get(key) or [], columns, extra)
+    else:
+        table, columns, extra = OTHER_TABLES[p.endpoint]
+        _insert_rows(con, table, p.sha256, p.parsed["rows"], columns, extra)
+
+
+def _add_snapshot(con, snapshot: Snapshot, shas: dict[str, str]) -> None:
     snapshot_id = hashlib.sha256(
         "|".join([shas[e] for e in ENDPOINTS] + [snapshot.fetched_at.isoformat()]).encode()
     ).hexdigest()[:16]
@@ -695,22 +647,13 @@ def load(con, snapshot: Snapshot) -> bool:
         "organisations_count, incubators_count, api_version, organisations_origin, ingested_seq) "
         "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(max(ingested_seq), 0) + 1 FROM raw.betagouv_snapshots",
         [
-            snapshot_id,
-            snapshot.fetched_at,
-            snapshot.data_as_of,
-            snapshot.mode,
-            snapshot.base_url,
-            shas["startups"],
-            shas["organisations"],
-            shas["incubators"],
-            len(p["startups"].parsed["startups"]),
-            len(p["organisations"].parsed["rows"]),
-            len(p["incubators"].parsed["rows"]),
-            p["startups"].parsed["version"],
+            snapshot_id, snapshot.fetched_at, snapshot.data_as_of, snapshot.mode, snapshot.base_url,
+            shas["startups"], shas["organisations"], shas["incubators"],
+            len(p["startups"].parsed["startups"]), len(p["organisations"].parsed["rows"]),
+            len(p["incubators"].parsed["rows"]), p["startups"].parsed["version"],
             "deduit" if p["organisations"].parsed.get("derived") else "organisations.json",
         ],
     )
-    return True
 
 
 def replay_notice(con, now: datetime) -> str | None:
@@ -743,6 +686,91 @@ def snapshot_notes(snapshot: Snapshot) -> str:
             f"(ex. « {first['startup_id']} » : {first['value']})."
         )
     return "".join(f" {n}" for n in notes)
+
+
+# ------------------------------------------------------------------ the source (see sources/runner.py)
+
+DATA_LABEL = "beta.gouv.fr"
+EMBEDDED_SNAPSHOT = PACKAGE_DIR / "sample" / "betagouv"  # the real snapshot `vigie demo` reads
+
+
+def fetch(job) -> dict:
+    """The snapshot to load: a local folder, the API (conditional GETs; each body parsed
+    as it arrives, so a bad one is retried), or offline the embedded sample (new warehouse
+    only: otherwise the kept snapshot stays, Skip)."""
+    settings, con = job.settings, job.con
+    base, now = settings.betagouv_api, settings.now()
+    if is_local(base):
+        snapshot = read_local(base, now)
+    elif settings.offline:
+        kept = con.execute("SELECT max(data_as_of) FROM meta.source_state WHERE source = ? "
+                           "AND last_success_at IS NOT NULL", [SOURCE]).fetchone()[0]
+        if kept is not None:
+            raise Skip("Mode hors ligne : beta.gouv.fr n'est pas interrogé ; le dernier "
+                       f"instantané conservé (du {fr.long_day(kept)}) reste en place.")
+        snapshot = read_local(str(EMBEDDED_SNAPSHOT), now)
+    else:
+        snapshot = _fetch_api(con, settings, base, now)
+    return {"snapshot": snapshot, "embedded": settings.offline and not is_local(base),
+            "run_command": command_hint(settings, "run")}
+
+
+def _fetch_api(con, settings, base: str, now: datetime) -> Snapshot:
+    cache = {
+        url: (etag, last_modified, sha)
+        for url, etag, last_modified, sha in con.execute(
+            "SELECT url, etag, last_modified, content_sha256 FROM meta.http_cache "
+            "WHERE content_sha256 IN (SELECT content_sha256 FROM raw.betagouv_payloads)"
+        ).fetchall()
+    }
+
+    def stored_body(sha: str) -> bytes:
+        return con.execute("SELECT body FROM raw.betagouv_payloads WHERE content_sha256 = ?",
+                           [sha]).fetchone()[0].encode("utf-8")
+
+    client = HttpClient(settings)
+    try:
+        payloads = fetch_payloads(client, base, cache, stored_body, now.date())
+    finally:
+        client.close()
+    return Snapshot(payloads, now, now, "http", base)
+
+
+def parse(raw: dict, today: date) -> dict:
+    """The counts and notes the step will say (the payloads were parsed as they arrived)."""
+    snapshot = raw["snapshot"]
+    counts = {
+        "startups": len(snapshot.payloads["startups"].parsed["startups"]),
+        "organisations": len(snapshot.payloads["organisations"].parsed["rows"]),
+        "incubateurs": len(snapshot.payloads["incubators"].parsed["rows"]),
+        "telecharges": sum(p.changed for p in snapshot.payloads.values()),
+    }
+    return {**raw, "counts": counts, "notes": snapshot_notes(snapshot)}
+
+
+def load(con, parsed: dict) -> Loaded:
+    snapshot, counts = parsed["snapshot"], parsed["counts"]
+    now = snapshot.fetched_at
+    replay = replay_notice(con, now)
+    changed = store(con, snapshot)
+    if snapshot.mode == "http":
+        for p in snapshot.payloads.values():
+            con.execute("INSERT OR REPLACE INTO meta.http_cache VALUES (?, ?, ?, ?, ?)",
+                        [p.url, p.etag, p.last_modified, p.sha256, now])
+    state = "ok" if changed else "inchange"
+    if parsed["embedded"]:
+        return Loaded("ok", f"Mode hors ligne, entrepôt neuf : instantané embarqué de beta.gouv.fr (du "
+                            f"{fr.long_day(snapshot.data_as_of)}, {counts['startups']} startups) ; lancez "
+                            f"« {parsed['run_command']} » avec le réseau pour l'actualiser.",
+                      counts, changed, snapshot.data_as_of, state)
+    if changed:
+        msg = (
+            f"beta.gouv.fr : nouvel instantané ({counts['startups']} startups, "
+            f"{counts['organisations']} organisations, {counts['incubateurs']} incubateurs)."
+        ) + parsed["notes"] + (f" {replay}" if replay else "")
+        return Loaded("ok", msg, counts, True, snapshot.data_as_of, state)
+    return Loaded("inchange", f"beta.gouv.fr : inchangé ({counts['startups']} startups).", counts, False,
+                  snapshot.data_as_of, state)
 
 
 # ------------------------------------------------------------------ queries

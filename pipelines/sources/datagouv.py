@@ -5,7 +5,10 @@ parse_dataset / parse_resources (pure)               the fields Vigie keeps
 rank_resources(resources, ids, titles) (pure)       by id, by title, then by format; columns decide
 download(client, resource, folder) -> Path           streamed, verified, atomic, skipped if unchanged
 load_decp(con, path, fmt, filters)                   DuckDB reads the file directly and keeps
-                                                     only the rows that concern the agreements
+                                                     only the rows that may concern the agreements
+
+The source (run by sources/runner.py): fetch(job) -> raw (the HTTP above), parse(raw, today)
+(pure: what to store, whether DECP is loaded again), load(con, parsed) -> Loaded (SQL).
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from pipelines import warehouse
 from pipelines.config import PACKAGE_DIR
 from pipelines.errors import SourceError
 from pipelines.http import HttpClient, InvalidPayload, Pages, local_name
-from pipelines.jobs import Job, StepOutcome, record_source
-from pipelines.text import norm_key
+from pipelines.sources.helpers import decode_json
+from pipelines.sources.runner import Loaded, Skip
 
 SOURCE = "datagouv"
 LABEL = "data.gouv.fr"
@@ -34,16 +37,6 @@ def decp_columns() -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------ parse (pure)
-
-
-def _json(body: bytes, content_type: str | None, what: str):
-    head = body[:512].lstrip().lower()
-    if (content_type and "html" in content_type.lower()) or head.startswith((b"<!doctype", b"<html")):
-        raise InvalidPayload(f"{what} : page HTML reçue au lieu de JSON")
-    try:
-        return json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InvalidPayload(f"{what} : JSON invalide ou tronqué") from None
 
 
 def check_dataset(doc, what: str) -> None:
@@ -130,16 +123,16 @@ def fetch_dataset(client: HttpClient, base: str, key: str, cache: dict) -> tuple
     url = f"{base}/datasets/{key}/"
     etag, last_modified = cache.get(url, (None, None))
     got = client.get(url, LABEL, etag, last_modified,
-                     validate=lambda body, ct: check_dataset(_json(body, ct, f"jeu de données {key}"), f"jeu de données {key}"))
+                     validate=lambda body, ct: check_dataset(decode_json(body, ct, f"jeu de données {key}"), f"jeu de données {key}"))
     if got.status == 304:
         return None, [], None
-    doc = _json(got.body, got.content_type, f"jeu de données {key}")
+    doc = decode_json(got.body, got.content_type, f"jeu de données {key}")
     resources = doc["resources"]
     if isinstance(resources, dict):  # API v2 style: a link to a paginated list
         items, next_url, pages = [], resources.get("href"), Pages(LABEL)
         while next_url:
-            page = client.get(pages.check(next_url), LABEL, validate=lambda b, ct: _json(b, ct, "liste de ressources"))
-            data = _json(page.body, page.content_type, "liste de ressources")
+            page = client.get(pages.check(next_url), LABEL, validate=lambda b, ct: decode_json(b, ct, "liste de ressources"))
+            data = decode_json(page.body, page.content_type, "liste de ressources")
             items += data.get("data") or []
             next_url = data.get("next_page")
         resources = items
@@ -178,13 +171,9 @@ def decp_filters(con) -> dict:
     words of its name: « Ministère de l'Intérieur - DSI » starts with « Ministère de
     l'Intérieur »). Broad on purpose: the match itself (period, exclusions, which
     agreement) is made once, in SQL (stg.decp_agreement_matches)."""
-    codes = set()
-    for _agreement_id, agreement_codes, reference in con.execute(
-            "SELECT agreement_id, codes, reference FROM ref.agreements").fetchall():
-        for code in [*(agreement_codes or []), *([reference] if reference else [])]:
-            key = norm_key(code)
-            if len(key) >= 6:  # '2021' would match far too much
-                codes.add(key)
+    codes = {key for (key,) in con.execute(  # the agreements' codes and references (agreements.agreement_keys);
+        "SELECT code_key FROM ref.agreement_keys WHERE origin <> 'id' AND length(code_key) >= 6"  # '2021': too much
+    ).fetchall()}
     sirens = sorted({s for (s,) in con.execute(
         "SELECT siren FROM ref.holder_members WHERE siren IS NOT NULL").fetchall()})
     holder_names = sorted({w for (w,) in con.execute(
@@ -239,9 +228,9 @@ def decp_params(filters: dict) -> dict:
     }
 
 
-DECP_BY_CODE = """regexp_matches(norm_key("idAccordCadre"), $codes_prefix)"""
-DECP_WHERE = f"""
-    {DECP_BY_CODE}
+# The candidate filter only (broad): which agreement a row belongs to is stg.decp_agreement_matches.
+DECP_WHERE = """
+    regexp_matches(norm_key("idAccordCadre"), $codes_prefix)
     OR (
         (list_contains($sirens, left(CAST("titulaire_id" AS VARCHAR), 9))
          OR regexp_matches(holder_words("titulaire_nom"), $holder_words))
@@ -371,11 +360,15 @@ def load_decp(con, path: Path, fmt: str, filters: dict, resource: dict, latest=N
     con.execute(
         f"""INSERT INTO raw.decp_contracts
             SELECT {columns}, $resource AS vigie_resource_id, $checksum AS vigie_checksum,
-                   CASE WHEN {DECP_BY_CODE} THEN 'accord_cadre' ELSE 'titulaire_beneficiaire' END AS vigie_match
+                   NULL AS vigie_match
             FROM {_reader(fmt)}
             WHERE {DECP_WHERE}""",  # noqa: S608 - only schema names and constants are interpolated
         params,
     )
+    # Why each row was kept, from the one match (stg.decp_agreement_matches), not a second one here.
+    con.execute("""UPDATE raw.decp_contracts SET vigie_match = CASE WHEN rowid IN (
+                       SELECT decp_row FROM stg.decp_agreement_matches WHERE method = 'id_accord_cadre')
+                   THEN 'accord_cadre' ELSE 'titulaire_beneficiaire' END""")
     return warehouse.scalar(con, "SELECT count(*) FROM raw.decp_contracts")
 
 
@@ -407,16 +400,19 @@ def quality_summary(quality: list[dict]) -> str:
     return " ; valeurs non lues : " + ", ".join(parts[:5]) + (" …" if len(parts) > 5 else "")
 
 
-# ------------------------------------------------------------------ step
+# ------------------------------------------------------------------ the source (see sources/runner.py)
 
 
-def ingest(job: Job) -> StepOutcome:
+DATA_LABEL = LABEL
+
+
+def fetch(job) -> dict:
+    """The agreements' datasets (conditional GETs) and the DECP contracts file (downloaded
+    when it changed), with what the warehouse says of the last DECP load."""
     settings, con = job.settings, job.con
-    now = settings.now()
-    base = settings.datagouv_api
     if settings.offline:
-        return StepOutcome("ignore", "Mode hors ligne : data.gouv.fr n'est pas interrogé.")
-    conf = settings.section("datagouv")
+        raise Skip("Mode hors ligne : data.gouv.fr n'est pas interrogé.")
+    base, conf = settings.datagouv_api, settings.section("datagouv")
     keys = [(agreement_id, slug) for agreement_id, slug in con.execute(
         "SELECT agreement_id, coalesce(datagouv_id, datagouv_slug) FROM ref.agreements "
         "WHERE coalesce(datagouv_id, datagouv_slug) IS NOT NULL ORDER BY 1").fetchall()]
@@ -424,80 +420,86 @@ def ingest(job: Job) -> StepOutcome:
     cache = {url: (etag, lm) for url, etag, lm in con.execute(
         "SELECT url, etag, last_modified FROM meta.http_cache WHERE url LIKE ?", [f"{base}/datasets/%"]).fetchall()}
     client = HttpClient(settings)
-    counts = {"jeux_de_donnees": 0, "jeux_inchanges": 0, "decp_telecharge": False, "decp_lignes": None}
     try:
-        fetched = []
-        for config_key, key in keys:
-            doc, items, body = fetch_dataset(client, base, key, cache)
-            fetched.append((config_key, doc, items, body))
+        fetched = [(config_key, *fetch_dataset(client, base, key, cache)) for config_key, key in keys]
         decp_doc = next((f for f in fetched if f[0] == "decp"), None)
         decp_resources = parse_resources(decp_doc[2]) if decp_doc and decp_doc[1] else _stored_resources(con, "decp")
         resource, path, downloaded = choose_decp(client, con, decp_resources, conf, settings.downloads / "decp")
-        counts["decp_telecharge"] = downloaded
-    except SourceError as exc:
-        record_source(con, SOURCE, now, "echec", error=exc.message)
-        raise
     finally:
         client.close()
-
-    filters = decp_filters(con)
-    fingerprint = filter_fingerprint(filters)
     last = con.execute("SELECT checksum_value, filter_sha256, resource_id FROM raw.decp_loads "
                        "ORDER BY loaded_at DESC LIMIT 1").fetchone()
-    reload = downloaded or last is None or last[1] != fingerprint or last[2] != resource["resource_id"] \
-        or (resource["checksum_value"] and last[0] != resource["checksum_value"])
+    stored = set(con.execute("SELECT config_key, payload_sha256 FROM raw.datagouv_datasets").fetchall())
+    return {"now": settings.now(), "fetched": fetched, "cache": cache, "resource": resource, "path": path,
+            "downloaded": downloaded, "filters": decp_filters(con), "last_load": last, "stored": stored}
+
+
+def parse(raw: dict, today: date) -> dict:
+    """The datasets to store (new payloads only) and whether DECP is loaded again: a new
+    file, another resource, or other agreements (the filter's fingerprint)."""
+    datasets, unchanged = [], 0
+    for config_key, doc, items, body in raw["fetched"]:
+        if doc is None:
+            unchanged += 1
+            continue
+        sha = hashlib.sha256(body).hexdigest()
+        datasets.append({"config_key": config_key, "sha": sha, "new": (config_key, sha) not in raw["stored"],
+                         "info": parse_dataset(doc), "resources": parse_resources(items),
+                         "body": body.decode("utf-8-sig")})
+    fingerprint, last, resource = filter_fingerprint(raw["filters"]), raw["last_load"], raw["resource"]
+    reload = bool(raw["downloaded"] or last is None or last[1] != fingerprint or last[2] != resource["resource_id"]
+                  or (resource["checksum_value"] and last[0] != resource["checksum_value"]))
+    return {**raw, "datasets": datasets, "unchanged": unchanged, "fingerprint": fingerprint, "reload": reload,
+            "latest": today.replace(year=today.year + 1)}
+
+
+def load(con, parsed: dict) -> Loaded:
+    now, resource = parsed["now"], parsed["resource"]
+    counts = {"jeux_de_donnees": len(parsed["datasets"]), "jeux_inchanges": parsed["unchanged"],
+              "decp_telecharge": parsed["downloaded"], "decp_lignes": None}
     changed = False
-    try:
-        with warehouse.transaction(con):
-            for config_key, doc, items, body in fetched:
-                if doc is None:
-                    counts["jeux_inchanges"] += 1
-                    continue
-                counts["jeux_de_donnees"] += 1
-                sha = hashlib.sha256(body).hexdigest()
-                if con.execute("SELECT 1 FROM raw.datagouv_datasets WHERE config_key = ? AND payload_sha256 = ?",
-                               [config_key, sha]).fetchone():
-                    continue
-                info = parse_dataset(doc)
-                con.execute("INSERT INTO raw.datagouv_datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            [config_key, info["dataset_id"], info["slug"], info["title"], info["organization"],
-                             info["last_modified"], sha, now, body.decode("utf-8-sig")])
-                warehouse.insert_rows(con, "raw.datagouv_resources", [
-                    {"dataset_id": info["dataset_id"], "payload_sha256": sha, **r} for r in parse_resources(items)
-                ], ["dataset_id", "payload_sha256", "resource_id", "title", "format", "type", "url", "filesize", "mime",
-                    "last_modified", "checksum_type", "checksum_value"])
-                changed = True
-            for url, (etag, lm) in cache.items():
-                con.execute("INSERT OR REPLACE INTO meta.http_cache VALUES (?, ?, ?, NULL, ?)", [url, etag, lm, now])
-            if reload:
-                try:
-                    latest = now.date().replace(year=now.year + 1)
-                    rows_read, quality = measure_quality(con, path, resource["format"], latest)
-                    rows = load_decp(con, path, resource["format"], filters, resource, latest)
-                except SourceError:
-                    raise
-                except Exception as exc:  # a file DuckDB cannot read
-                    raise SourceError(f"La ressource DECP {resource_name(resource)} est illisible "
-                                      f"({exc.__class__.__name__}) : les contrats déjà chargés restent en place."
-                                      ) from None
-                record_load(con, resource, now, rows_read, rows, fingerprint, quality)
-                counts["decp_lignes"] = rows
-                counts["decp_lues"] = rows_read
-                counts["decp_qualite"] = quality
-                changed = True
-            if changed:
-                warehouse.bump_data_version(con, job.run_id, "data.gouv.fr", now)
-    except SourceError as exc:
-        record_source(con, SOURCE, now, "echec", error=exc.message)
-        raise
-    record_source(con, SOURCE, now, "ok" if changed else "inchange", data_as_of=now, changed=changed)
+    for d in parsed["datasets"]:
+        if d["new"]:
+            _store_dataset(con, d, now)
+            changed = True
+    for url, (etag, lm) in parsed["cache"].items():
+        con.execute("INSERT OR REPLACE INTO meta.http_cache VALUES (?, ?, ?, NULL, ?)", [url, etag, lm, now])
+    if parsed["reload"]:
+        counts.update(_reload_decp(con, parsed))
+        changed = True
     if not changed:
-        return StepOutcome("inchange", "data.gouv.fr : jeux de données et DECP inchangés.", counts)
+        return Loaded("inchange", "data.gouv.fr : jeux de données et DECP inchangés.", counts, False, now)
     kept = "" if counts["decp_lignes"] is None else (
         f" ; DECP ({resource_name(resource)}) : {counts['decp_lues']} ligne(s) lue(s), "
         f"{counts['decp_lignes']} contrat(s) retenu(s)" + quality_summary(counts["decp_qualite"]))
-    return StepOutcome("ok", f"data.gouv.fr : {counts['jeux_de_donnees']} jeu(x) de données actualisé(s){kept}.",
-                       counts, True)
+    return Loaded("ok", f"data.gouv.fr : {counts['jeux_de_donnees']} jeu(x) de données actualisé(s){kept}.",
+                  counts, True, now)
+
+
+def _store_dataset(con, d: dict, now) -> None:
+    info = d["info"]
+    con.execute("INSERT INTO raw.datagouv_datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [d["config_key"], info["dataset_id"], info["slug"], info["title"], info["organization"],
+                 info["last_modified"], d["sha"], now, d["body"]])
+    warehouse.insert_rows(con, "raw.datagouv_resources", [
+        {"dataset_id": info["dataset_id"], "payload_sha256": d["sha"], **r} for r in d["resources"]
+    ], ["dataset_id", "payload_sha256", "resource_id", "title", "format", "type", "url", "filesize", "mime",
+        "last_modified", "checksum_type", "checksum_value"])
+
+
+def _reload_decp(con, parsed: dict) -> dict:
+    """DECP's candidate rows in place of the previous ones, and the load recorded."""
+    resource, path, latest = parsed["resource"], parsed["path"], parsed["latest"]
+    try:
+        rows_read, quality = measure_quality(con, path, resource["format"], latest)
+        rows = load_decp(con, path, resource["format"], parsed["filters"], resource, latest)
+    except SourceError:
+        raise
+    except Exception as exc:  # a file DuckDB cannot read
+        raise SourceError(f"La ressource DECP {resource_name(resource)} est illisible "
+                          f"({exc.__class__.__name__}) : les contrats déjà chargés restent en place.") from None
+    record_load(con, resource, parsed["now"], rows_read, rows, parsed["fingerprint"], quality)
+    return {"decp_lignes": rows, "decp_lues": rows_read, "decp_qualite": quality}
 
 
 def choose_decp(client: HttpClient, con, resources: list[dict], conf: dict, folder: Path):

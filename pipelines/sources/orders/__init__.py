@@ -1,9 +1,14 @@
 """Order exports dropped in the inbox: orders (commandes), holders' declarations and the
 tourniquet log (besoins). spec/ORDER_EXPORTS.md is the contract.
 
-fetch(inbox) -> [InboxFile]                 I/O: list and hash files, never leaving the inbox
-parse(file, known, ...) -> FileResult       read_export, or a `doublon` record
-load(con, results, run_id, now)             raw.inbox_files, raw.<kind>, raw.quarantine
+fetch(job) -> raw          I/O: the inbox listed and hashed (scan), never leaving it; what the
+                           warehouse already read; the agreements' keys
+parse(raw, today)          the new files, each read by read_export (in worker processes when
+                           there is much to read) or recorded as a `doublon`, one at a time as
+                           `load` takes them: a file's cells are read then, not before, so
+                           that memory stays that of a few files
+load(con, parsed)          raw.inbox_files, raw.<kind>, raw.quarantine (load_one); a refused
+                           file is copied aside first
 
 The inbox is read-only for Vigie: a rejected file is copied aside (beside the warehouse,
 under its own name, with its reason in `<name>.raison.txt`), never moved or renamed.
@@ -21,16 +26,19 @@ import re
 import shutil
 import stat
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from pipelines.config import command_hint
+from pipelines.errors import UsageError, VigieError
 from pipelines.logs import log_step
 from pipelines.sources.orders.headers import KINDS
 from pipelines.sources.orders.importer import FileResult, read_export
 from pipelines.sources.orders.readers import Limits, is_ignored
+from pipelines.sources.runner import Loaded
 from pipelines.warehouse import insert_rows
 
 SOURCE = "orders"
@@ -119,7 +127,7 @@ def _refused(path: Path, rel: str, reason: str) -> InboxFile:
     return InboxFile(path, rel, hashlib.sha256(rel.encode()).hexdigest(), problem=reason)
 
 
-def fetch(inbox: Path, rules: InboxRules | None = None) -> list[InboxFile]:
+def scan(inbox: Path, rules: InboxRules | None = None) -> list[InboxFile]:
     """Every regular file under the inbox, in path order, with its content hash. Each
     entry that is not one (a link, a named pipe, an unreadable folder, a name that is not
     UTF-8, a hard link to the warehouse, Vigie's own folder) is listed with its reason,
@@ -285,7 +293,7 @@ def workers_for(tasks: list[tuple], configured: int = 0) -> int:
                       len(tasks)))
 
 
-def parse(
+def read_new(
     files: list[InboxFile],
     known: dict[tuple[str, str], str],
     known_sha: dict[str, str],
@@ -398,17 +406,6 @@ def keep_aside_or_say(result: FileResult, source: Path, folder: Path) -> None:
                          "l'original reste dans la boîte de dépôt")
 
 
-def load(con, results: Iterable[FileResult], run_id: str, now: datetime) -> int:
-    """Write what `parse` produced; returns the number of files recorded."""
-    seq = con.execute("SELECT coalesce(max(seq), 0) FROM raw.inbox_files").fetchone()[0]
-    count = 0
-    for result in results:
-        seq += 1
-        load_one(con, result, seq, run_id, now)
-        count += 1
-    return count
-
-
 def load_one(con, result: FileResult, seq: int, run_id: str, now: datetime) -> None:
     """One file's record, rows and quarantine; its rows are let go once written."""
     result.check()
@@ -436,3 +433,107 @@ def load_one(con, result: FileResult, seq: int, run_id: str, now: datetime) -> N
         {"file_sha256": result.sha256, "path": result.path, "kind": result.kind, **q} for q in result.quarantined
     ], ["file_sha256", "path", "kind", "line", "reason_code", "reason", "cells"])
     result.loaded, result.quarantined, result.table = [], [], None
+
+
+# ------------------------------------------------------------------ the source (see sources/runner.py)
+
+DATA_LABEL = LABEL
+
+
+def check_inbox(settings) -> None:
+    """A misspelt --inbox / VIGIE_INBOX is said, not silently created and read as empty;
+    only the default inbox (data/inbox) is created on first use."""
+    if settings.inbox_given and not settings.inbox.exists():
+        raise UsageError(f"La boîte de dépôt {settings.inbox} n'existe pas (--inbox / VIGIE_INBOX) : vérifiez le "
+                         "chemin, ou créez ce dossier s'il doit recevoir les exports de commandes.")
+
+
+def agreement_lookup(con) -> dict[str, str]:
+    """Every way an order file may name an agreement (ref.agreement_keys, norm_key'd) -> its id."""
+    return dict(con.execute(
+        "SELECT code_key, agreement_id FROM ref.agreement_keys ORDER BY agreement_id, code_key").fetchall())
+
+
+def fetch(job) -> dict:
+    settings, con = job.settings, job.con
+    inbox = settings.inbox
+    check_inbox(settings)
+    if not inbox.exists():
+        inbox.mkdir(parents=True)
+    if not inbox.is_dir():
+        raise VigieError(f"La boîte de dépôt {inbox} n'est pas un dossier (--inbox / VIGIE_INBOX).")
+    known = {(sha, path): status for sha, path, status in con.execute(
+        "SELECT content_sha256, path, status FROM raw.inbox_files").fetchall()}
+    known_sha = dict(con.execute(
+        "SELECT content_sha256, arg_min(path, seq) FROM raw.inbox_files WHERE status <> 'doublon' GROUP BY 1"
+    ).fetchall())
+    return {"now": settings.now(), "run_id": job.run_id, "inbox": inbox,
+            "files": scan(inbox, InboxRules.from_settings(settings)), "known": known, "known_sha": known_sha,
+            "codes": agreement_lookup(con), "limits": Limits.from_settings(settings),
+            "workers": int(settings.section("inbox").get("workers", 0)), "rejected_dir": settings.rejected_dir,
+            "status_command": command_hint(settings, "status")}
+
+
+def parse(raw: dict, today) -> dict:
+    """The new files' results, lazily (see the module's docstring)."""
+    results = read_new(raw["files"], raw["known"], raw["known_sha"], raw["limits"], raw["codes"], raw["workers"])
+    return {**raw, "results": results}
+
+
+def load(con, parsed: dict) -> Loaded:
+    files, inbox, now = parsed["files"], parsed["inbox"], parsed["now"]
+    unread = {f.rel for f in files if f.problem}  # links, pipes, hard links to the warehouse: never copied
+    results = []  # each file's accounting; its rows are let go once loaded
+    notes = []  # what the user must read, per file
+    seq = con.execute("SELECT coalesce(max(seq), 0) FROM raw.inbox_files").fetchone()[0]
+    for result in parsed["results"]:
+        if result.status == "rejete" and not result.path.startswith("..") and result.path not in unread:
+            source = inbox / result.path
+            keep_aside_or_say(result, source if not source.is_symlink() else Path(), parsed["rejected_dir"])
+        seq += 1
+        notes += file_notes(result, parsed["status_command"])
+        load_one(con, result, seq, parsed["run_id"], now)
+        results.append(result)
+    return _outcome(files, results, notes, now)
+
+
+def _outcome(files: list[InboxFile], results: list[FileResult], notes: list[str], now: datetime) -> Loaded:
+    loaded = [r for r in results if r.status == "charge" and r.rows_loaded]
+    counts = {
+        "fichiers_vus": len(files),
+        "fichiers_nouveaux": len(results),
+        "charges": sum(r.status == "charge" for r in results),
+        "rejetes": sum(r.status == "rejete" for r in results),
+        "doublons": sum(r.status == "doublon" for r in results),
+        "lignes_lues": sum(r.rows_read for r in results),
+        "lignes_chargees": sum(r.rows_loaded for r in results),
+        "lignes_en_quarantaine": sum(r.rows_quarantined for r in results),
+    }
+    deferred = [f.rel for f in files if f.deferred]
+    later = (f" {len(deferred)} fichier(s) en cours d'écriture, lu(s) à la prochaine exécution : "
+             + ", ".join(f"« {name} »" for name in deferred) + ".") if deferred else ""
+    counts["differes"] = len(deferred)
+    as_of = now if loaded else None
+    if not results:
+        return Loaded("inchange", f"Boîte de dépôt : aucun fichier nouveau ({len(files)} fichiers déjà lus)."
+                      + later, counts, False, as_of)
+    msg = (f"Boîte de dépôt : {counts['fichiers_nouveaux']} fichier(s) nouveau(x) — {counts['charges']} chargé(s), "
+           f"{counts['rejetes']} rejeté(s), {counts['doublons']} doublon(s) ; {counts['lignes_chargees']} ligne(s) "
+           f"chargée(s), {counts['lignes_en_quarantaine']} en quarantaine." + later)
+    msg += "".join(f"\n  {note}" for note in notes)
+    # Files refused while others loaded: the step did its work, and there is something to look at.
+    status = "attention" if counts["rejetes"] else "ok"
+    return Loaded(status, msg, counts, True, as_of, state="ok")
+
+
+def file_notes(result, status_command: str = "vigie status") -> list[str]:
+    """« fichier : raison » for a refused file; its quarantined rows counted, with their first reasons."""
+    if result.status == "rejete":
+        kept = f" (copie : {result.kept_at})" if result.kept_at else ""
+        return [f"refusé — {result.path} : {result.reason}{kept}"]
+    if result.rows_quarantined:
+        reasons = list(dict.fromkeys(q.get("reason") or q.get("reason_code") for q in result.quarantined))
+        shown = " ; ".join(str(r) for r in reasons[:2]) + (" ; …" if len(reasons) > 2 else "")
+        return [f"quarantaine — {result.path} : {result.rows_quarantined} ligne(s) sur {result.rows_read} "
+                f"({shown}) — détail : « {status_command} »"]
+    return []

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines import fr
+from pipelines.errors import SourceError
 from pipelines.sources.orders import parsers
 from pipelines.sources.orders.headers import KINDS, LABELS, match_header
 from pipelines.sources.orders.readers import FileRejected, Limits, open_sheet
@@ -44,7 +45,12 @@ class FileResult:
     table: object = None  # `loaded` as an Arrow table (see columnar), ready for DuckDB
 
     def check(self) -> None:
-        assert self.rows_read == self.rows_loaded + self.rows_quarantined, self.path
+        """The accounting invariant: every row read is loaded or quarantined, none lost."""
+        if self.rows_read != self.rows_loaded + self.rows_quarantined:
+            raise SourceError(
+                f"Fichier « {self.path} » : {self.rows_read} ligne(s) lue(s) mais {self.rows_loaded} chargée(s) et "
+                f"{self.rows_quarantined} en quarantaine — le compte ne tombe pas juste, rien n'est chargé. "
+                "Signalez-le à l'équipe Vigie.")
 
 
 PARSERS = {
@@ -140,100 +146,14 @@ def read_export(
     sheet = None
     try:
         sheet = open_sheet(path, limits)
-        rows = sheet.rows
-        head: list[tuple[int, list]] = []
-        for number, cells in rows:
-            head.append((number, cells))
-            if len(head) >= limits.header_search_rows:
-                break
-        result.encoding, result.separator, result.sheet = (
-            sheet.encoding,
-            sheet.separator,
-            sheet.sheet,
-        )
-        match = match_header([c for _, c in head], Path(rel).name, sheet.sheet_kind)
-        if match is None:
-            raise FileRejected(
-                "entete",
-                f"aucune ligne d'en-tête reconnue dans les {limits.header_search_rows} premières lignes "
-                "(colonnes attendues : N° BC, Date du BC, Acheteur, Startup, Titulaire, Montant HT…)",
-            )
-        result.kind = match.kind
-        result.header_line = head[match.line_index][0]
-        result.columns = {match.headers[i]: col for i, col in match.mapping.items()}
-        if match.missing:
-            names = ", ".join(f"« {LABELS[c]} »" for c in match.missing)
-            plural = (
-                "colonnes obligatoires absentes"
-                if len(match.missing) > 1
-                else "colonne obligatoire absente"
-            )
-            raise FileRejected("colonne", f"{plural} : {names} (fichier de type {match.kind})")
+        match, head = _header(sheet, rel, limits, result)
         notes = list(sheet.notes)
         if match.duplicates:
             notes.append(
                 "colonnes en double ignorées (gardées dans le détail des lignes) : "
                 + ", ".join(match.duplicates)
             )
-
-        spec = KINDS[match.kind]
-        seen: dict[tuple, tuple[int, str]] = {}
-
-        def body():
-            yield from head[match.line_index + 1 :]
-            yield from rows
-
-        for number, cells in body():
-            texts = _cleaned(cells)
-            if _is_blank(texts):
-                result.rows_skipped += 1
-                continue
-            if _is_total(texts, match.mapping, spec["key"]):
-                result.rows_skipped += 1
-                notes.append(
-                    f"ligne {number} : ligne de total, ignorée (ce n'est pas une commande)"
-                )
-                continue
-            result.rows_read += 1
-            shown = {}
-            for i, v in enumerate(cells):
-                text = _show_cell(v)
-                if text:  # None and "" are not shown
-                    shown[match.headers[i] if i < len(match.headers) and match.headers[i] else f"colonne {i + 1}"] = text
-            values, errors = parse_row(match.kind, match.mapping, texts, agreement_codes, limits)
-            if not errors:
-                digest = values_hash(values)
-                key = tuple(
-                    norm_key(values[k]) if k == "titulaire" else values[k] for k in spec["key"]
-                )
-                if key in seen:
-                    first_line, first_digest = seen[key]
-                    what = "N° besoin et rang" if match.kind == "besoins" else "N° BC"
-                    if first_digest == digest:
-                        errors.append(f"ligne en double : identique à la ligne {first_line}")
-                    else:
-                        errors.append(
-                            f"{what} déjà présent ligne {first_line} avec d'autres valeurs : "
-                            "corrigez le fichier, ou déposez la correction dans un nouveau fichier"
-                        )
-                else:
-                    seen[key] = (number, digest)
-            if errors:
-                result.rows_quarantined += 1
-                result.quarantined.append(
-                    {
-                        "line": number,
-                        "reason_code": "ligne",
-                        "reason": f"ligne {number} : " + " ; ".join(errors),
-                        "cells": json.dumps(shown, ensure_ascii=False),
-                    }
-                )
-            else:
-                result.rows_loaded += 1
-                values.update(
-                    line=number, values_hash=digest, cells=json.dumps(shown, ensure_ascii=False)
-                )
-                result.loaded.append(values)
+        _read_rows(result, match, [*head[match.line_index + 1 :]], sheet.rows, notes, agreement_codes, limits)
         result.reason = " ; ".join(notes) if notes else None
         if result.rows_read == 0:
             result.reason = "aucune ligne de données sous l'en-tête" + (
@@ -258,3 +178,89 @@ def read_export(
             sheet.rows.close()  # release the file now, even when reading stopped early
     result.check()
     return result
+
+
+def _header(sheet, rel: str, limits: Limits, result: FileResult):
+    """The header among the first rows -> (match, rows read so far); the file's reading
+    details kept in `result`. FileRejected when no header or a required column is missing."""
+    head: list[tuple[int, list]] = []
+    for number, cells in sheet.rows:
+        head.append((number, cells))
+        if len(head) >= limits.header_search_rows:
+            break
+    result.encoding, result.separator, result.sheet = sheet.encoding, sheet.separator, sheet.sheet
+    match = match_header([c for _, c in head], Path(rel).name, sheet.sheet_kind)
+    if match is None:
+        raise FileRejected(
+            "entete",
+            f"aucune ligne d'en-tête reconnue dans les {limits.header_search_rows} premières lignes "
+            "(colonnes attendues : N° BC, Date du BC, Acheteur, Startup, Titulaire, Montant HT…)",
+        )
+    result.kind = match.kind
+    result.header_line = head[match.line_index][0]
+    result.columns = {match.headers[i]: col for i, col in match.mapping.items()}
+    if match.missing:
+        names = ", ".join(f"« {LABELS[c]} »" for c in match.missing)
+        plural = "colonnes obligatoires absentes" if len(match.missing) > 1 else "colonne obligatoire absente"
+        raise FileRejected("colonne", f"{plural} : {names} (fichier de type {match.kind})")
+    return match, head
+
+
+def _read_rows(result: FileResult, match, head: list, rows, notes: list[str], agreement_codes: dict[str, str],
+               limits: Limits) -> None:
+    """Every row under the header: skipped (blank, total), loaded or quarantined."""
+    spec = KINDS[match.kind]
+    seen: dict[tuple, tuple[int, str]] = {}
+
+    def body():
+        yield from head
+        yield from rows
+
+    for number, cells in body():
+        texts = _cleaned(cells)
+        if _is_blank(texts):
+            result.rows_skipped += 1
+            continue
+        if _is_total(texts, match.mapping, spec["key"]):
+            result.rows_skipped += 1
+            notes.append(f"ligne {number} : ligne de total, ignorée (ce n'est pas une commande)")
+            continue
+        result.rows_read += 1
+        shown = json.dumps(_shown(cells, match.headers), ensure_ascii=False)
+        values, errors = parse_row(match.kind, match.mapping, texts, agreement_codes, limits)
+        digest = None
+        if not errors:
+            digest = values_hash(values)
+            errors = _duplicate(seen, match.kind, spec["key"], values, number, digest)
+        if errors:
+            result.rows_quarantined += 1
+            result.quarantined.append({"line": number, "reason_code": "ligne",
+                                       "reason": f"ligne {number} : " + " ; ".join(errors), "cells": shown})
+        else:
+            result.rows_loaded += 1
+            values.update(line=number, values_hash=digest, cells=shown)
+            result.loaded.append(values)
+
+
+def _shown(cells: list, headers: list) -> dict:
+    """The row as the file wrote it, by header (None and "" are not shown)."""
+    shown = {}
+    for i, v in enumerate(cells):
+        text = _show_cell(v)
+        if text:
+            shown[headers[i] if i < len(headers) and headers[i] else f"colonne {i + 1}"] = text
+    return shown
+
+
+def _duplicate(seen: dict, kind: str, key_columns: list[str], values: dict, number: int, digest: str) -> list[str]:
+    """[] for a row whose key is new (then remembered); else why it is quarantined."""
+    key = tuple(norm_key(values[k]) if k == "titulaire" else values[k] for k in key_columns)
+    if key not in seen:
+        seen[key] = (number, digest)
+        return []
+    first_line, first_digest = seen[key]
+    if first_digest == digest:
+        return [f"ligne en double : identique à la ligne {first_line}"]
+    what = "N° besoin et rang" if kind == "besoins" else "N° BC"
+    return [f"{what} déjà présent ligne {first_line} avec d'autres valeurs : "
+            "corrigez le fichier, ou déposez la correction dans un nouveau fichier"]

@@ -47,15 +47,35 @@ def parse_money(value) -> Decimal:
     if value is None or (isinstance(value, str) and not clean_cell(value)):
         raise CellError("montant vide")
     if isinstance(value, bool):
-        raise CellError(f"montant illisible « {_show(value)} »")
+        raise _unreadable(value)
     if isinstance(value, int | float | Decimal):
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            raise CellError(f"montant illisible « {_show(value)} »") from None
-        if not number.is_finite():
-            raise CellError(f"montant illisible « {_show(value)} »")
-        return _bounded(number, value).quantize(CENT, ROUND_HALF_UP)
+        return _money_number(value)
+    sign, body = _money_text(value)
+    body = _decimal_point(body, value)
+    if not re.fullmatch(r"\d+(\.\d+)?|\.\d+", body):
+        raise _unreadable(value)
+    if "." in body and len(body.split(".")[1]) > 2:
+        raise CellError(f"montant « {_show(value)} » : plus de deux décimales")
+    return _bounded(Decimal(sign + body), value).quantize(CENT, ROUND_HALF_UP)
+
+
+def _unreadable(value) -> CellError:
+    return CellError(f"montant illisible « {_show(value)} »")
+
+
+def _money_number(value) -> Decimal:
+    """A cell the spreadsheet already holds as a number."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise _unreadable(value) from None
+    if not number.is_finite():
+        raise _unreadable(value)
+    return _bounded(number, value).quantize(CENT, ROUND_HALF_UP)
+
+
+def _money_text(value) -> tuple[str, str]:
+    """-> (sign, digits and separators): currency, spaces and a leading '+' removed."""
     text = clean_cell(value)
     # every kind of space (no-break, narrow no-break) is a thousands separator
     text = re.sub(r"[\s\u00a0\u202f\u2009]", " ", text)
@@ -67,10 +87,15 @@ def parse_money(value) -> Decimal:
     if body.startswith("+"):
         body = body[1:].strip()
     if not body or not _MONEY_CHARS.match(body) or "-" in body:
-        raise CellError(f"montant illisible « {_show(value)} »")
+        raise _unreadable(value)
     body = body.replace(" ", "").replace("'", "")
     if not body or not re.search(r"\d", body):
-        raise CellError(f"montant illisible « {_show(value)} »")
+        raise _unreadable(value)
+    return sign, body
+
+
+def _decimal_point(body: str, value) -> str:
+    """Thousands separators removed, the decimal separator made a '.'."""
     has_comma, has_dot = "," in body, "." in body
     if has_comma and has_dot:
         # the last separator is the decimal one: 12.345,67 or 12,345.67
@@ -78,29 +103,24 @@ def parse_money(value) -> Decimal:
         thousands = "." if decimal_sep == "," else ","
         int_part, _, frac = body.rpartition(decimal_sep)
         if not re.fullmatch(r"\d{1,3}(" + re.escape(thousands) + r"\d{3})*", int_part):
-            raise CellError(f"montant illisible « {_show(value)} »")
-        body = int_part.replace(thousands, "") + "." + frac
-    elif has_comma:
-        if body.count(",") > 1:
-            if not re.fullmatch(r"\d{1,3}(,\d{3})+", body):
-                raise CellError(f"montant illisible « {_show(value)} »")
-            body = body.replace(",", "")
-        else:
-            body = body.replace(",", ".")
-    elif has_dot:
+            raise _unreadable(value)
+        return int_part.replace(thousands, "") + "." + frac
+    if has_comma:
+        if body.count(",") == 1:
+            return body.replace(",", ".")
+        if not re.fullmatch(r"\d{1,3}(,\d{3})+", body):
+            raise _unreadable(value)
+        return body.replace(",", "")
+    if has_dot:
         if body.count(".") > 1:
             if not re.fullmatch(r"\d{1,3}(\.\d{3})+", body):
-                raise CellError(f"montant illisible « {_show(value)} »")
-            body = body.replace(".", "")
-        elif re.fullmatch(r"\d{1,3}\.\d{3}", body):
+                raise _unreadable(value)
+            return body.replace(".", "")
+        if re.fullmatch(r"\d{1,3}\.\d{3}", body):
             raise CellError(
                 f"montant ambigu « {_show(value)} » (séparateur de milliers ou décimales ?)"
             )
-    if not re.fullmatch(r"\d+(\.\d+)?|\.\d+", body):
-        raise CellError(f"montant illisible « {_show(value)} »")
-    if "." in body and len(body.split(".")[1]) > 2:
-        raise CellError(f"montant « {_show(value)} » : plus de deux décimales")
-    return _bounded(Decimal(sign + body), value).quantize(CENT, ROUND_HALF_UP)
+    return body
 
 
 # ------------------------------------------------------------------ dates

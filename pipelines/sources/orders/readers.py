@@ -295,43 +295,15 @@ def read_xlsx(path: Path, limits: Limits) -> Sheet:
     except Exception as exc:  # openpyxl raises many kinds on broken files
         close()
         raise FileRejected("format", f"classeur Excel illisible ({exc.__class__.__name__})") from None
-    if not formulas.sheetnames:
-        close()
-        raise FileRejected("vide", "le classeur ne contient aucune feuille")
-    name, kind = _pick(formulas.sheetnames)
-    ws_f, ws_c = formulas[name], cached[name]
     try:
-        max_col = ws_f.max_column or 0
-    except Exception:
-        max_col = 0
-    if max_col > limits.max_columns:
+        name, kind = _xlsx_sheet(formulas, limits)
+    except FileRejected:
         close()
-        raise FileRejected(
-            "colonnes",
-            f"la feuille « {name} » a {max_col} colonnes, au-delà de la limite de {limits.max_columns}",
-        )
+        raise
 
     def rows():
         try:
-            pairs = zip(
-                ws_f.iter_rows(min_row=1, values_only=True),
-                ws_c.iter_rows(min_row=1, values_only=True) if with_formulas else repeat(()),
-                strict=False,
-            )
-            for number, (written, values) in enumerate(pairs, start=1):
-                cells = []
-                for i, f in enumerate(written):
-                    # A formula is never evaluated: its cached value if Excel saved one, else its text.
-                    v = values[i] if i < len(values) else None
-                    if isinstance(f, str) and f.startswith("=") and v is not None:
-                        cells.append(v)
-                    else:
-                        cells.append(f)
-                if len(cells) > limits.max_columns:
-                    raise FileRejected(
-                        "colonnes", f"ligne {number} : {len(cells)} colonnes, au-delà de la limite"
-                    )
-                yield number, cells
+            yield from _xlsx_rows(formulas[name], cached[name], with_formulas, limits)
         finally:
             formulas.close()
             cached.close()
@@ -340,9 +312,48 @@ def read_xlsx(path: Path, limits: Limits) -> Sheet:
     return Sheet(rows(), "xlsx", sheet=name, sheet_kind=kind)
 
 
+def _xlsx_sheet(formulas, limits: Limits) -> tuple[str, str | None]:
+    """The sheet to read -> (name, kind); FileRejected when none, or too wide."""
+    if not formulas.sheetnames:
+        raise FileRejected("vide", "le classeur ne contient aucune feuille")
+    name, kind = _pick(formulas.sheetnames)
+    try:
+        max_col = formulas[name].max_column or 0
+    except Exception:
+        max_col = 0
+    if max_col > limits.max_columns:
+        raise FileRejected(
+            "colonnes",
+            f"la feuille « {name} » a {max_col} colonnes, au-delà de la limite de {limits.max_columns}",
+        )
+    return name, kind
+
+
+def _xlsx_rows(ws_f, ws_c, with_formulas: bool, limits: Limits):
+    pairs = zip(
+        ws_f.iter_rows(min_row=1, values_only=True),
+        ws_c.iter_rows(min_row=1, values_only=True) if with_formulas else repeat(()),
+        strict=False,
+    )
+    for number, (written, values) in enumerate(pairs, start=1):
+        cells = []
+        for i, f in enumerate(written):
+            # A formula is never evaluated: its cached value if Excel saved one, else its text.
+            v = values[i] if i < len(values) else None
+            if isinstance(f, str) and f.startswith("=") and v is not None:
+                cells.append(v)
+            else:
+                cells.append(f)
+        if len(cells) > limits.max_columns:
+            raise FileRejected(
+                "colonnes", f"ligne {number} : {len(cells)} colonnes, au-delà de la limite"
+            )
+        yield number, cells
+
+
 def read_ods(path: Path, limits: Limits) -> Sheet:
-    from odf import opendocument, table, text
-    from odf.namespaces import OFFICENS, TABLENS
+    from odf import opendocument, table
+    from odf.namespaces import TABLENS
 
     try:
         doc = opendocument.load(str(path))
@@ -355,54 +366,68 @@ def read_ods(path: Path, limits: Limits) -> Sheet:
         raise FileRejected("vide", "le classeur ne contient aucune feuille")
     names = [s.getAttrNS(TABLENS, "name") for s in sheets]
     name, kind = _pick(names)
-    sheet = sheets[names.index(name)]
+    return Sheet(_ods_rows(sheets[names.index(name)], limits), "ods", sheet=name, sheet_kind=kind)
 
-    def cell_value(cell):
-        vtype = cell.getAttrNS(OFFICENS, "value-type")
-        if vtype in ("float", "currency", "percentage"):
-            return float(cell.getAttrNS(OFFICENS, "value"))
-        if vtype == "date":
-            from datetime import datetime
 
-            raw = cell.getAttrNS(OFFICENS, "date-value")
-            return datetime.fromisoformat(raw[:19]) if "T" in raw else datetime.fromisoformat(raw)
-        if vtype == "boolean":
-            return cell.getAttrNS(OFFICENS, "boolean-value") == "true"
-        parts = []
-        for p in cell.getElementsByType(text.P):
-            parts.append("".join(str(n) for n in p.childNodes))
-        return "\n".join(parts) if parts else None
+def _ods_rows(sheet, limits: Limits):
+    from odf import table
+    from odf.namespaces import TABLENS
 
-    def rows():
-        number = 0
-        for row in sheet.getElementsByType(table.TableRow):
-            repeat = int(row.getAttrNS(TABLENS, "number-rows-repeated") or 1)
-            cells = []
-            for cell in row.childNodes:
-                if cell.qname[1] not in ("table-cell", "covered-table-cell"):
-                    continue
-                value = cell_value(cell)
-                times = int(cell.getAttrNS(TABLENS, "number-columns-repeated") or 1)
-                if len(cells) + times > limits.max_columns:
-                    if value is None:
-                        continue  # empty cells repeated to the sheet's edge
-                    raise FileRejected(
-                        "colonnes", f"ligne {number + 1} : plus de {limits.max_columns} colonnes"
-                    )
-                cells.extend([value] * times)
-            while cells and cells[-1] is None:
-                cells.pop()
-            if not cells:
-                number += repeat  # empty rows, often repeated to the end of the sheet
-                continue
-            if repeat > 10_000:  # reading them all would not fit; dropping some would lose rows
-                raise FileRejected("repetition", f"ligne {number + 1} répétée {repeat} fois : au-delà de ce qu'un "
-                                   "export peut contenir, le fichier est refusé")
-            for _ in range(repeat):
-                number += 1
-                yield number, list(cells)
+    number = 0
+    for row in sheet.getElementsByType(table.TableRow):
+        repeat = int(row.getAttrNS(TABLENS, "number-rows-repeated") or 1)
+        cells = _ods_cells(row, limits, number)
+        if not cells:
+            number += repeat  # empty rows, often repeated to the end of the sheet
+            continue
+        if repeat > 10_000:  # reading them all would not fit; dropping some would lose rows
+            raise FileRejected("repetition", f"ligne {number + 1} répétée {repeat} fois : au-delà de ce qu'un "
+                               "export peut contenir, le fichier est refusé")
+        for _ in range(repeat):
+            number += 1
+            yield number, list(cells)
 
-    return Sheet(rows(), "ods", sheet=name, sheet_kind=kind)
+
+def _ods_cells(row, limits: Limits, number: int) -> list:
+    """One row's values, repeated cells expanded, trailing empty ones dropped."""
+    from odf.namespaces import TABLENS
+
+    cells = []
+    for cell in row.childNodes:
+        if cell.qname[1] not in ("table-cell", "covered-table-cell"):
+            continue
+        value = _ods_value(cell)
+        times = int(cell.getAttrNS(TABLENS, "number-columns-repeated") or 1)
+        if len(cells) + times > limits.max_columns:
+            if value is None:
+                continue  # empty cells repeated to the sheet's edge
+            raise FileRejected(
+                "colonnes", f"ligne {number + 1} : plus de {limits.max_columns} colonnes"
+            )
+        cells.extend([value] * times)
+    while cells and cells[-1] is None:
+        cells.pop()
+    return cells
+
+
+def _ods_value(cell):
+    from odf import text
+    from odf.namespaces import OFFICENS
+
+    vtype = cell.getAttrNS(OFFICENS, "value-type")
+    if vtype in ("float", "currency", "percentage"):
+        return float(cell.getAttrNS(OFFICENS, "value"))
+    if vtype == "date":
+        from datetime import datetime
+
+        raw = cell.getAttrNS(OFFICENS, "date-value")
+        return datetime.fromisoformat(raw[:19]) if "T" in raw else datetime.fromisoformat(raw)
+    if vtype == "boolean":
+        return cell.getAttrNS(OFFICENS, "boolean-value") == "true"
+    parts = []
+    for p in cell.getElementsByType(text.P):
+        parts.append("".join(str(n) for n in p.childNodes))
+    return "\n".join(parts) if parts else None
 
 
 def is_ignored(rel_path: str) -> bool:

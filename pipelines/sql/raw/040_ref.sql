@@ -37,6 +37,15 @@ CREATE TABLE IF NOT EXISTS ref.agreements (
     document            VARCHAR          -- the whole file as JSON
 );
 
+-- Every way a file names an agreement: pipelines.agreements.agreement_keys(), the one
+-- definition, stored at each sync. Grain: agreement x origin x code.
+CREATE TABLE IF NOT EXISTS ref.agreement_keys (
+    agreement_id VARCHAR NOT NULL,
+    origin       VARCHAR NOT NULL,       -- id | code | reference
+    code         VARCHAR NOT NULL,       -- as the agreement file writes it
+    code_key     VARCHAR NOT NULL        -- norm_key(code): what order files and DECP are compared with
+);
+
 CREATE TABLE IF NOT EXISTS ref.agreement_rules (
     agreement_id VARCHAR NOT NULL,
     rule         VARCHAR NOT NULL
