@@ -479,14 +479,6 @@ class Settings:
     def _section_object(self, name: str):
         return self.inbox_limits if name == "inbox" else getattr(self, name)
 
-    def section(self, name: str) -> dict:
-        """Compatibility accessor (a section as a dict) for the modules not yet reading the
-        typed sections: http.py, ingest.py, sources/**. To be removed once they do."""
-        node = self.toml
-        for part in name.split("."):
-            node = node.get(part, {})
-        return node
-
 
 def _from_env(env: Mapping[str, str], option, name: str, default: str) -> str:
     """A command-line option, else the environment variable, else settings.toml's value."""

@@ -172,17 +172,17 @@ class _TrackingAdapter(HTTPAdapter):
 
 class HttpClient:
     def __init__(self, settings, sleep: Callable[[float], None] = time.sleep):
-        conf = settings.section("http")
-        self.connect_timeout = float(conf.get("connect_timeout_seconds", 10))
-        self.read_timeout = float(conf.get("read_timeout_seconds", 60))
-        self.total_timeout = float(conf.get("total_timeout_seconds", 600))
-        self.attempts = max(1, int(conf.get("attempts", 4)))
-        self.backoff = float(conf.get("backoff_seconds", 1.0))
-        self.max_body = int(conf.get("max_response_bytes", 268435456))
-        self.max_download = int(conf.get("max_download_bytes", 8589934592))
-        self.max_json_depth = int(conf.get("max_json_depth", 64))
+        conf = settings.http
+        self.connect_timeout = float(conf.connect_timeout_seconds)
+        self.read_timeout = float(conf.read_timeout_seconds)
+        self.total_timeout = float(conf.total_timeout_seconds)
+        self.attempts = max(1, int(conf.attempts))
+        self.backoff = float(conf.backoff_seconds)
+        self.max_body = int(conf.max_response_bytes)
+        self.max_download = int(conf.max_download_bytes)
+        self.max_json_depth = int(conf.max_json_depth)
         self.downloads_root = Path(settings.downloads)
-        self.user_agent = conf.get("user_agent", "vigie")
+        self.user_agent = conf.user_agent
         self.sleep = sleep
         self._live: set = set()
         self.session = self._new_session()

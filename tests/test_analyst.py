@@ -314,8 +314,8 @@ def test_the_alias_command_vigie_prints_is_the_command_line_it_accepts(raw):
     """RAPPROCHEMENT_A_REVOIR messages give this command: it must parse back to the same values."""
     import subprocess
 
-    from pipelines.shell import alias_command as command
     from pipelines.cli import build_parser
+    from pipelines.shell import alias_command as command
 
     def shell_words(line: str) -> list[str]:  # what bash passes to the program
         out = subprocess.run(["bash", "-c", 'printf "%s\\0" ' + line], capture_output=True, check=True).stdout

@@ -55,11 +55,11 @@ def test_the_values_are_those_of_the_file():
     assert settings.betagouv_api == defaults["apis"]["betagouv"]
 
 
-def test_an_override_of_a_typed_section_reaches_the_compatibility_accessor():
+def test_an_override_of_a_typed_section_reaches_what_the_signature_digests():
     settings = load_settings(env={})
     once = dataclasses.replace(settings, http=dataclasses.replace(settings.http, attempts=1))
-    assert once.http.attempts == 1 and once.section("http")["attempts"] == 1
-    assert settings.section("http")["attempts"] == _defaults()["http"]["attempts"]
+    assert once.http.attempts == 1 and once.toml["http"]["attempts"] == 1
+    assert settings.toml["http"]["attempts"] == _defaults()["http"]["attempts"]
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.http.attempts = 2  # type: ignore[misc]
 

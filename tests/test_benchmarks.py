@@ -46,7 +46,7 @@ def test_every_inbox_file_is_read_whole_by_vigie(tiny):
     folder = made["inbox"]
     results = {}
     for path in sorted(Path(folder).iterdir()):
-        result = read_export(path, path.name, "x", Limits(), AGREEMENT_CODES)
+        result = read_export(path, path.name, "x", Limits.defaults(), AGREEMENT_CODES)
         results[path.name] = result
         assert result.status == "charge", (path.name, result.reason)
         assert result.rows_quarantined == 0, (path.name, result.quarantined[:2])
@@ -69,7 +69,7 @@ def test_chorus_extracts_are_windows_1252_with_french_money(tiny):
         data.decode("utf-8")
     text = data.decode("cp1252")
     assert ";" in text.splitlines()[0] and "\u00a0" in text and "€" in text
-    sheet = open_sheet(path, Limits())
+    sheet = open_sheet(path, Limits.defaults())
     assert sheet.encoding == "windows-1252" and sheet.separator == ";"
 
 

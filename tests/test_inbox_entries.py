@@ -97,9 +97,9 @@ def test_the_warehouse_folder_inside_the_inbox_is_not_read(workspace, cli, monke
 def test_a_file_deleted_between_listing_and_reading_is_reported(tmp_path):
     (tmp_path / "a.csv").write_text(export("A"), encoding="utf-8")
     (tmp_path / "b.csv").write_text(export("B"), encoding="utf-8")
-    files = orders.scan(tmp_path, orders.InboxRules(settle_seconds=0))
+    files = orders.scan(tmp_path, orders.InboxRules((), (), settle_seconds=0, min_age_seconds=0))
     (tmp_path / "a.csv").unlink()
-    results = {r.path: r for r in orders.read_new(files, {}, {}, Limits(), {})}
+    results = {r.path: r for r in orders.read_new(files, {}, {}, Limits.defaults(), {})}
     assert results["a.csv"].status == "rejete" and "disparu" in results["a.csv"].reason
     assert results["b.csv"].status == "charge"
 
@@ -146,15 +146,15 @@ def test_a_file_younger_than_the_minimum_age_waits(workspace, cli):
     (workspace / "inbox" / "neuf.csv").write_text(export("N"), encoding="utf-8")
     code, out, err = cli("ingest", "--source", "orders")
     assert "« neuf.csv »" in out and "en cours d'écriture" in out
-    assert load_settings().section("inbox")["min_file_age_seconds"] == 3600
+    assert load_settings().inbox_limits.min_file_age_seconds == 3600
 
 
 def test_a_file_whose_rows_do_not_add_up_is_refused_in_french(tmp_path):
     """The accounting invariant (rows read = loaded + quarantined) is an exception with a
     French sentence, not an `assert` that `python -O` would drop."""
     (tmp_path / "a.csv").write_text(export("A", rows=2), encoding="utf-8")
-    files = orders.scan(tmp_path, orders.InboxRules(settle_seconds=0))
-    result = next(orders.read_new(files, {}, {}, Limits(), {}))
+    files = orders.scan(tmp_path, orders.InboxRules((), (), settle_seconds=0, min_age_seconds=0))
+    result = next(orders.read_new(files, {}, {}, Limits.defaults(), {}))
     result.check()  # as read: 2 rows read, accounted for
     result.rows_loaded -= 1  # one row lost on the way
     with pytest.raises(SourceError, match=r"2 ligne\(s\) lue\(s\) mais 1 chargée\(s\) et 0 en quarantaine"):

@@ -412,11 +412,11 @@ def fetch(job) -> dict:
     settings, con = job.settings, job.con
     if settings.offline:
         raise Skip("Mode hors ligne : data.gouv.fr n'est pas interrogé.")
-    base, conf = settings.datagouv_api, settings.section("datagouv")
+    base, conf = settings.datagouv_api, settings.datagouv
     keys = [(agreement_id, slug) for agreement_id, slug in con.execute(
         "SELECT agreement_id, coalesce(datagouv_id, datagouv_slug) FROM ref.agreements "
         "WHERE coalesce(datagouv_id, datagouv_slug) IS NOT NULL ORDER BY 1").fetchall()]
-    keys.append(("decp", conf.get("decp_dataset", "608c055b35eb4e6ee20eb325")))
+    keys.append(("decp", conf.decp_dataset))
     cache = {url: (etag, lm) for url, etag, lm in con.execute(
         "SELECT url, etag, last_modified FROM meta.http_cache WHERE url LIKE ?", [f"{base}/datasets/%"]).fetchall()}
     client = HttpClient(settings)
@@ -502,11 +502,11 @@ def _reload_decp(con, parsed: dict) -> dict:
     return {"decp_lignes": rows, "decp_lues": rows_read, "decp_qualite": quality}
 
 
-def choose_decp(client: HttpClient, con, resources: list[dict], conf: dict, folder: Path):
+def choose_decp(client: HttpClient, con, resources: list[dict], conf, folder: Path):
     """The DECP contracts file: the first candidate (see `rank_resources`) whose columns
     are those of the contracts. -> (resource, path, downloaded?)."""
-    candidates = rank_resources(resources, list(conf.get("decp_resource_ids", [])),
-                                list(conf.get("decp_resources", ["decp.parquet", "decp.csv"])))
+    candidates = rank_resources(resources, list(conf.decp_resource_ids),
+                                list(conf.decp_resources))
     if not candidates:
         listed = ", ".join(resource_name(r) for r in resources) or "aucune"
         raise SourceError("Le jeu de données DECP de data.gouv.fr ne propose ni fichier parquet ni fichier CSV "

@@ -64,18 +64,18 @@ class InboxFile:
 class InboxRules:
     """What the listing needs to know: Vigie's own files, and when a file is settled."""
 
-    own_files: tuple[Path, ...] = ()  # the warehouse, its journal and lock
-    own_dirs: tuple[Path, ...] = ()  # the folders Vigie writes (copies, downloads, outbox)
-    settle_seconds: float = 0.5  # a recent file is looked at twice, this long apart
-    min_age_seconds: float = 0.0  # a file modified more recently than this waits
+    own_files: tuple[Path, ...]  # the warehouse, its journal and lock
+    own_dirs: tuple[Path, ...]  # the folders Vigie writes (copies, downloads, outbox)
+    settle_seconds: float  # a recent file is looked at twice, this long apart ([inbox] settings)
+    min_age_seconds: float  # a file modified more recently than this waits
 
     @classmethod
     def from_settings(cls, settings) -> InboxRules:
-        conf = settings.section("inbox")
+        conf = settings.inbox_limits
         db = settings.db_path
         return cls((db, db.with_name(db.name + ".wal"), settings.lock_path),
                    (settings.data_dir, settings.rejected_dir, settings.downloads, settings.outbox),
-                   float(conf.get("settle_seconds", 0.5)), float(conf.get("min_file_age_seconds", 0)))
+                   float(conf.settle_seconds), float(conf.min_file_age_seconds))
 
 
 RECENT_SECONDS = 2.0
@@ -127,13 +127,12 @@ def _refused(path: Path, rel: str, reason: str) -> InboxFile:
     return InboxFile(path, rel, hashlib.sha256(rel.encode()).hexdigest(), problem=reason)
 
 
-def scan(inbox: Path, rules: InboxRules | None = None) -> list[InboxFile]:
+def scan(inbox: Path, rules: InboxRules) -> list[InboxFile]:
     """Every regular file under the inbox, in path order, with its content hash. Each
     entry that is not one (a link, a named pipe, an unreadable folder, a name that is not
     UTF-8, a hard link to the warehouse, Vigie's own folder) is listed with its reason,
     never followed; one bad entry never stops the others. A file still being written is
     listed as deferred."""
-    rules = rules or InboxRules()
     inbox = inbox.resolve()
     # Vigie's folders found inside the inbox are never read (the inbox itself may sit in
     # the warehouse folder: that one is not refused).
@@ -470,7 +469,7 @@ def fetch(job) -> dict:
     return {"now": settings.now(), "run_id": job.run_id, "inbox": inbox,
             "files": scan(inbox, InboxRules.from_settings(settings)), "known": known, "known_sha": known_sha,
             "codes": agreement_lookup(con), "limits": Limits.from_settings(settings),
-            "workers": int(settings.section("inbox").get("workers", 0)), "rejected_dir": settings.rejected_dir,
+            "workers": int(settings.inbox_limits.workers), "rejected_dir": settings.rejected_dir,
             "status_command": command_hint(settings, "status")}
 
 

@@ -44,19 +44,27 @@ class Sheet:
 
 @dataclass(frozen=True)
 class Limits:
-    max_file_bytes: int = 50 * 1024 * 1024
-    max_unzipped_bytes: int = 200 * 1024 * 1024
-    max_columns: int = 300
-    max_cell_chars: int = 10_000
-    header_search_rows: int = 30
-    # One order above this is not plausible under these agreements (the largest lot
-    # maximum is 200 M€): quarantined, and no sum can come near a type's limit.
-    max_amount_ht: int = 1_000_000_000
+    """The [inbox] limits of settings.toml (values there, with why)."""
+
+    max_file_bytes: int
+    max_unzipped_bytes: int
+    max_columns: int
+    max_cell_chars: int
+    header_search_rows: int
+    max_amount_ht: int
 
     @classmethod
     def from_settings(cls, settings) -> Limits:
-        conf = settings.section("inbox")
-        return cls(**{k: int(conf[k]) for k in cls.__dataclass_fields__ if k in conf})
+        conf = settings.inbox_limits
+        return cls(**{k: int(getattr(conf, k)) for k in cls.__dataclass_fields__})
+
+    @classmethod
+    def defaults(cls) -> Limits:
+        """The limits settings.toml ships with, read from it (tests, benchmarks)."""
+        from pipelines.config import read_toml_settings, typed_sections
+
+        conf = typed_sections(read_toml_settings({}))["inbox"]
+        return cls(**{k: int(getattr(conf, k)) for k in cls.__dataclass_fields__})
 
 
 SUPPORTED = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".ods"}
