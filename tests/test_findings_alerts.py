@@ -130,7 +130,7 @@ def test_exported_cells_that_a_spreadsheet_would_evaluate_are_neutralised(worksp
     assert rows["FX-1"]["startup"].startswith("'=HYPERLINK")
     assert rows["FX-2"]["startup"].startswith("'@SUM")
     con = connect(workspace / "data" / "vigie.duckdb")  # stored as written, never evaluated
-    assert con.execute("SELECT startup FROM raw.commandes WHERE numero_bc = 'FX-1'").fetchone()[0].startswith("=HYPER")
+    assert con.execute("SELECT startup FROM raw.inbox_orders WHERE numero_bc = 'FX-1'").fetchone()[0].startswith("=HYPER")
 
 
 def test_a_finding_whose_cause_is_corrected_disappears_and_can_come_back(workspace, cli):

@@ -1,20 +1,6 @@
--- DECP: what the last load could not read, and the one DECP -> agreement match.
+-- DECP: the one DECP -> agreement match.
 
--- Grain: column x problem of the latest load (see raw.decp_load_quality). For the report's
--- data-quality section and `vigie status`.
-CREATE OR REPLACE VIEW stg.decp_quality AS
-WITH last AS (
-    SELECT loaded_at, resource_id, resource_title, rows_read, rows_kept
-    FROM raw.decp_loads ORDER BY loaded_at DESC LIMIT 1
-)
-SELECT l.loaded_at, l.resource_id, l.resource_title, l.rows_read, l.rows_kept,
-       l.rows_read - l.rows_kept AS rows_dropped,  -- rows that concern none of the agreements
-       q.column_name, q.problem, q.values_count, q.example
-FROM last l
-JOIN raw.decp_load_quality q ON q.loaded_at = l.loaded_at AND q.resource_id = l.resource_id;
-
--- The one DECP -> agreement match. Grain: one row of raw.decp_contracts (decp_row is its
--- rowid) with the agreement it is attributed to and how:
+-- The one DECP -> agreement match. One row of stg.decp__contracts with the agreement it is attributed to and how:
 --   id_accord_cadre  its idAccordCadre starts with the agreement's reference or a code
 --                    (lots add a suffix such as _AC01);
 --   siren | nom      no such id: its holder is one of the agreement's holders (by SIREN
@@ -22,13 +8,14 @@ JOIN raw.decp_load_quality q ON q.loaded_at = l.loaded_at AND q.resource_id = l.
 --                    of its name), its buyer a beneficiary not excluded (SIREN, else a
 --                    spelling as the first words of its name: a directorate belongs to its
 --                    ministry), and it was notified within the agreement's period and the
---                    holder's validity. These are listed in stg.decp_review.
-CREATE OR REPLACE VIEW stg.decp_agreement_matches AS
+--                    holder's validity. These are listed in mart.decp_review.
+-- grain: one row per DECP row attributed to an agreement (decp_row)
+CREATE OR REPLACE VIEW int.decp_agreement_matches AS
 WITH d AS (
-    SELECT rowid AS decp_row, "idAccordCadre", "titulaire_id", "acheteur_id", "dateNotification",
+    SELECT decp_row, "idAccordCadre", "titulaire_id", "acheteur_id", "dateNotification",
            holder_words("titulaire_nom") AS holder_words,
            name_tokens("acheteur_nom") AS buyer_words
-    FROM raw.decp_contracts
+    FROM stg.decp__contracts
 ), codes AS (
     SELECT a.agreement_id, norm_key(c.code) AS code_key
     FROM ref.agreements a, unnest(list_distinct(list_append(a.codes, a.reference))) AS c(code)
@@ -94,15 +81,3 @@ SELECT decp_row, agreement_id, holder_id, buyer_id, method,
        count(DISTINCT agreement_id) OVER (PARTITION BY decp_row, priority) AS candidates
 FROM (SELECT * FROM by_code UNION ALL SELECT * FROM by_name)
 QUALIFY row_number() OVER (PARTITION BY decp_row ORDER BY priority, agreement_id, holder_id) = 1;
-
--- Every DECP contract attributed to an agreement by name, not by its idAccordCadre: to be
--- reviewed by an analyst. Grain: one row of raw.decp_contracts.
-CREATE OR REPLACE VIEW stg.decp_review AS
-SELECT d."uid" AS uid, m.agreement_id, a.short_title AS agreement_title, m.method, m.candidates,
-       d."dateNotification" AS date_notification, d."acheteur_nom" AS acheteur_nom, m.buyer_id,
-       d."titulaire_nom" AS titulaire_nom, m.holder_id, d."montant" AS montant, d."objet" AS objet
-FROM stg.decp_agreement_matches m
-JOIN raw.decp_contracts d ON d.rowid = m.decp_row
-JOIN ref.agreements a USING (agreement_id)
-WHERE m.method <> 'id_accord_cadre'
-  AND coalesce(d."donneesActuelles", TRUE);
