@@ -132,7 +132,7 @@ def test_a_file_still_being_copied_waits_for_the_next_run(workspace, cli):
     written = path.read_text(encoding="utf-8").count("EC-")
     code, out, err = cli("ingest", "--source", "orders")
     status, reason = inbox_rows(db)["en_cours.csv"]
-    loaded = connect(db).execute("SELECT count(*) FROM raw.commandes WHERE numero_bc LIKE 'EC-%'").fetchone()[0]
+    loaded = connect(db).execute("SELECT count(*) FROM raw.inbox_orders WHERE numero_bc LIKE 'EC-%'").fetchone()[0]
     assert status == "charge" and loaded == written
     record("Boîte de dépôt", "fichier encore en cours de copie (il grandit pendant la lecture)",
            "laissé pour l'exécution suivante et annoncé ; lu en entier ensuite")

@@ -3,7 +3,7 @@ tourniquet log (besoins). spec/ORDER_EXPORTS.md is the contract.
 
 fetch(inbox) -> [InboxFile]                 I/O: list and hash files, never leaving the inbox
 parse(file, known, ...) -> FileResult       read_export, or a `doublon` record
-load(con, results, run_id, now)             raw.inbox_files, raw.<kind>, raw.quarantine
+load(con, results, run_id, now)             raw.inbox_files, raw.<kind>, raw.inbox_quarantine
 
 The inbox is read-only for Vigie: a rejected file is copied aside (beside the warehouse,
 under its own name, with its reason in `<name>.raison.txt`), never moved or renamed.
@@ -31,7 +31,7 @@ from pipelines.logs import log_step
 from pipelines.sources.orders.headers import KINDS
 from pipelines.sources.orders.importer import FileResult, read_export
 from pipelines.sources.orders.readers import Limits, is_ignored
-from pipelines.warehouse import insert_rows
+from pipelines.warehouse import INBOX_TABLES, insert_rows
 
 SOURCE = "orders"
 LABEL = "boîte de dépôt"
@@ -427,12 +427,12 @@ def load_one(con, result: FileResult, seq: int, run_id: str, now: datetime) -> N
         columns = ", ".join(["line", *COLUMNS[result.kind], "values_hash", "cells"])
         con.register("_loaded_rows", result.table)
         try:
-            con.execute(f"INSERT INTO raw.{result.kind} (file_sha256, seq, {columns}, warnings) "  # noqa: S608 - constants
+            con.execute(f"INSERT INTO {INBOX_TABLES[result.kind]} (file_sha256, seq, {columns}, warnings) "  # noqa: S608 - constants
                         f"SELECT $sha, $seq, {columns}, NULL FROM _loaded_rows", {"sha": result.sha256, "seq": seq})
         finally:
             with contextlib.suppress(Exception):  # an aborted transaction refuses even this
                 con.unregister("_loaded_rows")
-    insert_rows(con, "raw.quarantine", [
+    insert_rows(con, "raw.inbox_quarantine", [
         {"file_sha256": result.sha256, "path": result.path, "kind": result.kind, **q} for q in result.quarantined
     ], ["file_sha256", "path", "kind", "line", "reason_code", "reason", "cells"])
     result.loaded, result.quarantined, result.table = [], [], None
