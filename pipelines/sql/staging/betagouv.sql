@@ -42,7 +42,7 @@ SELECT
 FROM raw.betagouv_startups s
 JOIN stg.betagouv__current c ON s.payload_sha256 = c.startups_sha256;
 
--- Every phase of every snapshot, names mapped (grain: payload, startup, position).
+-- Every phase of every snapshot, names mapped.
 -- grain: one row per payload x startup x position
 CREATE OR REPLACE VIEW stg.betagouv__phase_history AS
 SELECT
@@ -104,7 +104,7 @@ FROM from_file f
 FULL OUTER JOIN from_included n
     ON regexp_replace(f.incubator_id, '^/incubators/', '') = regexp_replace(n.incubator_id, '^/incubators/', '');
 
--- Phases of the current snapshot put aside, with their reason (grain: startup x position).
+-- Phases of the current snapshot put aside, with their reason.
 -- grain: one row per startup x position put aside in the current snapshot
 CREATE OR REPLACE VIEW stg.betagouv__quarantine AS
 SELECT q.startup_id, q.position, q.phase, q.field, q.value, q.reason
