@@ -8,11 +8,12 @@ states its grain. Checked by reading the SQL files, not by running them.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
-from pipelines import warehouse
+from pipelines import materialise, warehouse
 from pipelines.config import PACKAGE_DIR
 from tests.conftest import FIXTURES
 
@@ -135,6 +136,21 @@ def test_consumers_read_marts_not_raw_nor_int():
 def test_the_checks_catch_a_broken_model(layer, sql, expected):
     (model,) = models(sql)
     assert any(expected in p for p in layer_problems(layer, model))
+
+
+def test_the_stored_marts_signature_follows_every_layer(tmp_path, monkeypatch):
+    """A change to any model (or macro) makes the stored marts, and so the findings, stale."""
+    copy = tmp_path / "sql"
+    shutil.copytree(SQL, copy)
+    monkeypatch.setattr(warehouse, "SQL_DIR", copy)
+    base = materialise.signature()
+    for relative in ("macros.sql", "staging/inbox.sql", "intermediate/040_enriched.sql", "marts/020_orders.sql"):
+        path = copy / relative
+        original = path.read_text(encoding="utf-8")
+        path.write_text(original + "\n-- changed\n", encoding="utf-8")
+        assert materialise.signature() != base, relative
+        path.write_text(original, encoding="utf-8")
+    assert materialise.signature() == base
 
 
 # ---------------------------------------------------------------- a warehouse of before #20
