@@ -86,7 +86,7 @@ def reference(tmp_path_factory, inbox):
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert "data.gouv.fr" in result.stderr
     expected = summary(db)
-    assert any(status == "rejete" for _, status, *_ in expected["files"]) and expected["counts"]["commandes"] > 0
+    assert any(status == "rejete" for _, status, *_ in expected["files"]) and expected["counts"]["inbox_orders"] > 0
     return expected, time.monotonic() - started
 
 
