@@ -36,7 +36,7 @@ def none_of(kind: str) -> str:
 # -- reference checks ----------------------------------------------------------------------
 
 def _startup_ids(con) -> dict[str, str | None]:
-    ids = dict(con.execute("SELECT startup_id, name FROM stg.betagouv_startups").fetchall())
+    ids = dict(con.execute("SELECT startup_id, name FROM stg.betagouv__startups").fetchall())
     for (sid,) in con.execute("SELECT DISTINCT startup_id FROM ref.startup_listing_history").fetchall():
         ids.setdefault(sid, None)
     return ids

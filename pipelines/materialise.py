@@ -1,4 +1,4 @@
-"""Marts stored as tables: `mart.<name>` is `mart.<name>_live` computed once per data change.
+"""Marts stored as tables: `mart.<name>` is the view `int.<name>` computed once per data change.
 
 The enriched orders and the tourniquet log join the raw rows to every resolution, the
 startups' phases and listings: ~0.5 s each time on 100,000 orders, and the rules, the
@@ -18,8 +18,8 @@ STATE = "marts"
 
 
 def signature() -> str:
-    digest = hashlib.sha256()
-    for layer in ("staging", "marts"):
+    digest = hashlib.sha256(warehouse.sql_text("macros.sql").encode())
+    for layer in ("staging", "intermediate", "marts"):
         for path in sorted((warehouse.SQL_DIR / layer).glob("*.sql")):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -28,7 +28,7 @@ def signature() -> str:
 def refresh(con) -> None:
     """Runs in the caller's transaction."""
     for name in TABLES:
-        con.execute(f"CREATE OR REPLACE TABLE mart.{name} AS SELECT * FROM mart.{name}_live")  # noqa: S608 - constants
+        con.execute(f"CREATE OR REPLACE TABLE mart.{name} AS SELECT * FROM int.{name}")  # noqa: S608 - constants
     con.execute("INSERT OR REPLACE INTO meta.derived_state (name, data_version, signature) VALUES (?, ?, ?)",
                 [STATE, warehouse.data_version(con), signature()])
 

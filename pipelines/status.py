@@ -67,7 +67,7 @@ def quarantined_lines(con, limit: int = QUARANTINE_SHOWN) -> dict[tuple[str, str
     out: dict[tuple[str, str], tuple[list[dict], int]] = {}
     for sha, path, line, code, reason, total in con.execute(
             "SELECT file_sha256, path, line, reason_code, reason, count(*) OVER w FROM ("
-            "  SELECT *, row_number() OVER (PARTITION BY file_sha256, path ORDER BY line) AS n FROM raw.quarantine"
+            "  SELECT *, row_number() OVER (PARTITION BY file_sha256, path ORDER BY line) AS n FROM raw.inbox_quarantine"
             ") WINDOW w AS (PARTITION BY file_sha256, path) QUALIFY n <= ? ORDER BY path, line", [limit]).fetchall():
         shown, _ = out.get((sha, path), ([], 0))
         shown.append({"line": line, "reason_code": code, "reason": reason.removeprefix(f"ligne {line} : ")})

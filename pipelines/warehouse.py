@@ -1,9 +1,10 @@
 """The one place that opens DuckDB, applies `sql/` and runs work in transactions.
 
-Layers (schemas): `raw` as received; `ref` the agreements and reference lists loaded
-from files; `core` derived facts (entity resolution); `stg` views that rename/cast;
-`mart` views the rules, report and notebooks read; `findings`, `alerts`, `validation`;
-`meta` run history and source state.
+Layers (schemas, docs/ARCHITECTURE-sql.md): `raw` as received; `ref` the agreements and
+reference lists loaded from files; `core` derived facts (entity resolution); `stg` views
+that rename/cast one source; `int` intermediate views (joins, dedup, matching); `mart`
+what the rules, report and notebooks read; `findings`, `alerts`, `validation`; `meta`
+run history and source state. Tables are created by `sql/ddl/<schema>.sql`.
 """
 
 from __future__ import annotations
@@ -28,9 +29,24 @@ from pipelines.errors import VigieError
 from pipelines.secrets import redact
 
 SQL_DIR = PACKAGE_DIR / "sql"
-SCHEMAS = ("raw", "ref", "core", "stg", "mart", "findings", "alerts", "validation", "meta")
-# Order matters: staging views read raw/ref/core, marts read staging.
-LAYERS = ("raw", "staging", "marts")
+SCHEMAS = ("raw", "ref", "core", "stg", "int", "mart", "findings", "alerts", "validation", "meta")
+# Order matters: ddl creates the tables, staging views read raw, intermediate views read
+# staging/ref/core, marts read staging/intermediate (a view is bound when created).
+LAYERS = ("ddl", "staging", "intermediate", "marts")
+VIEW_SCHEMAS = ("stg", "int", "mart")
+
+# The table each inbox kind is loaded into (the kind is data: inbox_files.kind).
+INBOX_TABLES = {"commandes": "raw.inbox_orders", "declarations": "raw.inbox_declarations",
+                "besoins": "raw.inbox_needs"}
+
+# Tables renamed by issue #20 (French names -> English): (schema, old, new). A warehouse
+# written before is renamed in place when opened, rows kept.
+RENAMED_TABLES = (
+    ("raw", "commandes", "inbox_orders"),
+    ("raw", "declarations", "inbox_declarations"),
+    ("raw", "besoins", "inbox_needs"),
+    ("raw", "quarantine", "inbox_quarantine"),
+)
 
 
 def sql_text(relative: str) -> str:
@@ -110,17 +126,37 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     with transaction(con):
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        _migrate(con)
         con.execute(sql_text("macros.sql"))
-        # Marts that were views before being stored as tables (pipelines/materialise.py).
-        for (name,) in con.execute(
-                "SELECT view_name FROM duckdb_views() WHERE schema_name = 'mart' "
-                "AND view_name IN ('orders_enriched', 'solicitations')").fetchall():
-            con.execute(f"DROP VIEW mart.{name}")
         for layer in LAYERS:
             for path in _layer_files(layer):
                 con.execute(path.read_text(encoding="utf-8"))
-                if layer == "raw":
-                    _widen_sums(con)
+            if layer == "ddl":
+                _widen_sums(con)
+
+
+def _defined_views() -> set[str]:
+    """Every view the SQL files create, as schema.name."""
+    pattern = re.compile(r"CREATE OR REPLACE VIEW (\w+\.\w+)", re.IGNORECASE)
+    return {name.lower() for layer in LAYERS for path in _layer_files(layer)
+            for name in pattern.findall(path.read_text(encoding="utf-8"))}
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse written by an older Vigie: tables renamed in place (rows kept), views
+    no SQL file defines any more dropped. Runs in ensure_schema's transaction."""
+    existing = {(s, t) for s, t in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+    for schema, old, new in RENAMED_TABLES:
+        if (schema, old) in existing and (schema, new) not in existing:
+            con.execute(f'ALTER TABLE "{schema}"."{old}" RENAME TO "{new}"')
+    defined = _defined_views()
+    for schema, name in con.execute(
+            "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal "
+            "AND list_contains(?, schema_name)", [list(VIEW_SCHEMAS)]).fetchall():
+        # also the marts that were views before being stored as tables (materialise.py)
+        if f"{schema}.{name}".lower() not in defined:
+            con.execute(f'DROP VIEW "{schema}"."{name}"')
 
 
 # Columns that may hold a sum of amounts: DECIMAL(38, 2) (up to 10^36 €) cannot overflow for

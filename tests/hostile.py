@@ -91,7 +91,7 @@ def build(folder: Path) -> dict[str, tuple[str, str | None]]:
     expect["h16_bombe_taux.xlsx"] = ("rejete", "bombe")
     csv_file("h17_injections.csv", [
         HEADER,
-        ["H-17", "03/10/2026", "'; DROP TABLE raw.commandes; --", "<script>alert(1)</script>", "../../etc/passwd", "1"],
+        ["H-17", "03/10/2026", "'; DROP TABLE raw.inbox_orders; --", "<script>alert(1)</script>", "../../etc/passwd", "1"],
         ["H-18", "03/10/2026", "=cmd|'/C calc'!A0", "+1+1", "@SUM(1,1)", "2"],
         ["H-19", "03/10/2026", "DINUM", "-2+3", "OCTO\"; DELETE FROM x", "3"],
     ], "charge", None)

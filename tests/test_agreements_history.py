@@ -34,7 +34,7 @@ def test_mentorat_order_by_a_social_ministry_is_flagged_not_one_by_ign(workspace
            "MEN-3;05/10/2026;Ministère de la Culture;Coaching produit;NUMA;10 000;12 000;mentorat\n")
     run(cli)
     con = connect(workspace / "data" / "vigie.duckdb")
-    assert con.execute("SELECT numero_bc, agreement_id FROM mart.orders_enriched_live ORDER BY 1").fetchall() == [
+    assert con.execute("SELECT numero_bc, agreement_id FROM int.orders_enriched ORDER BY 1").fetchall() == [
         ("MEN-1", "mentorat-2024"), ("MEN-2", "mentorat-2024"), ("MEN-3", "mentorat-2024")]
     raised = {(r, s) for r, s in con.execute(
         "SELECT rule, subject FROM findings.findings WHERE active AND rule <> 'SOURCE_PERIMEE'").fetchall()}
@@ -53,5 +53,5 @@ def test_an_unlabelled_order_goes_to_the_marche_beta_not_to_mentorat(workspace, 
            "MEN-9;05/03/2025;DINUM;Coaching produit;Octo / Malt;10 000;12 000;mentorat\n")
     run(cli)
     con = connect(workspace / "data" / "vigie.duckdb")
-    assert con.execute("SELECT numero_bc, agreement_id FROM mart.orders_enriched_live ORDER BY 1").fetchall() == [
+    assert con.execute("SELECT numero_bc, agreement_id FROM int.orders_enriched ORDER BY 1").fetchall() == [
         ("MEN-9", "mentorat-2024"), ("SANS-1", "acim-2021")]

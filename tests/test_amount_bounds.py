@@ -22,8 +22,8 @@ def test_an_implausible_amount_is_quarantined_with_its_reason(workspace, cli):
     orders(workspace / "inbox", 3, HUGE)
     code, out, err = cli("ingest", "--source", "orders")
     con = connect(workspace / "data" / "vigie.duckdb")
-    assert con.execute("SELECT numero_bc FROM raw.commandes").fetchall() == [("PETIT-1",)]
-    reasons = [r[0] for r in con.execute("SELECT reason FROM raw.quarantine").fetchall()]
+    assert con.execute("SELECT numero_bc FROM raw.inbox_orders").fetchall() == [("PETIT-1",)]
+    reasons = [r[0] for r in con.execute("SELECT reason FROM raw.inbox_quarantine").fetchall()]
     assert len(reasons) == 3 and all("montant invraisemblable" in r and "inbox.max_amount_ht" in r for r in reasons)
     record("Nombres", "montants de 900 000 milliards d'euros dans un export",
            "mis en quarantaine avec la raison « montant invraisemblable » (réglage inbox.max_amount_ht)")

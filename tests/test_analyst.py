@@ -162,7 +162,7 @@ def test_a_new_warehouse_without_network_says_so_at_once_and_names_the_blocking_
 def test_validate_lists_real_examples(demo_copy, cli, monkeypatch):
     monkeypatch.setenv("VIGIE_DB", str(demo_copy))
     con = connect(demo_copy, read_only=False)
-    con.execute("UPDATE raw.commandes SET date_bc = DATE '1999-01-01' WHERE numero_bc = '1400000001'")
+    con.execute("UPDATE raw.inbox_orders SET date_bc = DATE '1999-01-01' WHERE numero_bc = '1400000001'")
     con.close()
     code, out, _ = cli("validate")
     line = [x for x in out.splitlines() if "[BLOQUANT]" in x][0]

@@ -10,7 +10,7 @@ from tests.conftest import SNAPSHOT, betagouv_counts, connect
 
 
 def stg_count(con, table: str) -> int:
-    return con.execute(f"SELECT count(*) FROM stg.betagouv_{table}").fetchone()[0]  # noqa: S608 - fixed names
+    return con.execute(f"SELECT count(*) FROM stg.betagouv__{table}").fetchone()[0]  # noqa: S608 - fixed names
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_phase_on_a_date_when_phases_are_listed_out_of_order(served, cli, worksp
 def test_ministry_of_a_startup_of_the_hidden_sgmas_incubator(served, cli, workspace):
     cli("ingest", "--source", "betagouv")
     con = connect(workspace / "data" / "vigie.duckdb")
-    hidden = con.execute("SELECT hidden FROM stg.betagouv_incubators WHERE incubator_id = 'sgmas'").fetchone()
+    hidden = con.execute("SELECT hidden FROM stg.betagouv__incubators WHERE incubator_id = 'sgmas'").fetchone()
     assert hidden == (True,)  # absent from startups.json's `included`
     row = con.execute("SELECT ministry, ministry_source, sponsors FROM mart.startups "
                       "WHERE startup_id = '1000.jours'").fetchone()
@@ -61,9 +61,9 @@ def test_ministry_of_a_startup_of_the_hidden_sgmas_incubator(served, cli, worksp
 def test_entities_are_unescaped(served, cli, workspace):
     cli("ingest", "--source", "betagouv")
     con = connect(workspace / "data" / "vigie.duckdb")
-    assert con.execute("SELECT name, acronym FROM stg.betagouv_organisations WHERE organisation_id = 'Préfecture'"
+    assert con.execute("SELECT name, acronym FROM stg.betagouv__organisations WHERE organisation_id = 'Préfecture'"
                        ).fetchone() == ("Préfecture de l'Ain", "Préfecture de l'Ain")
-    leftovers = con.execute("SELECT count(*) FROM stg.betagouv_organisations WHERE name LIKE '%&#%'").fetchone()[0]
+    leftovers = con.execute("SELECT count(*) FROM stg.betagouv__organisations WHERE name LIKE '%&#%'").fetchone()[0]
     assert leftovers == 0
     assert "&#" in (SNAPSHOT / "organisations.json").read_text()  # as served
 
@@ -134,7 +134,7 @@ def test_a_replay_in_the_past_makes_the_last_ingested_snapshot_current_and_says_
     con = connect(workspace / "data" / "vigie.duckdb")
     full = betagouv_counts()["startups"]
     assert stg_count(con, "startups") == full - 1  # the payload ingested last, without visio
-    assert con.execute("SELECT count(*) FROM stg.betagouv_startups WHERE startup_id = 'visio'").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM stg.betagouv__startups WHERE startup_id = 'visio'").fetchone()[0] == 0
     assert betagouv.current_snapshot(con)["snapshot_id"] == con.execute(
         "SELECT snapshot_id FROM raw.betagouv_snapshots WHERE startups_count = ?", [full - 1]).fetchone()[0]
     con.close()

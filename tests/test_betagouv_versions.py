@@ -35,34 +35,34 @@ def test_real_v25_payload_ingests(v25_server, cli, workspace):
     assert "organisations.json absent (API v2.5)" in out and "déduits" in out
     startups, incubators = _fixture("startups"), _fixture("incubators")
     con = connect(workspace / "data" / "vigie.duckdb")
-    assert con.execute("SELECT api_version, organisations_origin FROM stg.betagouv_current").fetchone() == (
+    assert con.execute("SELECT api_version, organisations_origin FROM stg.betagouv__current").fetchone() == (
         "v2.5", "deduit")
-    assert con.execute("SELECT count(*) FROM stg.betagouv_startups").fetchone()[0] == len(startups["data"])
+    assert con.execute("SELECT count(*) FROM stg.betagouv__startups").fetchone()[0] == len(startups["data"])
     # "/incubators/ademe" in `included` and "ademe" in incubators.json are one incubator
-    ids = {r[0] for r in con.execute("SELECT incubator_id FROM stg.betagouv_incubators").fetchall()}
+    ids = {r[0] for r in con.execute("SELECT incubator_id FROM stg.betagouv__incubators").fetchall()}
     assert ids == set(incubators)
     # the real typo: anct-pni-34 starts an investigation on 2120-06-01
     typo = [(s["id"], i, p["start"]) for s in startups["data"] for i, p in enumerate(s["attributes"]["phases"])
             if p.get("start", "")[:4] > "2024"]
     assert typo == [("anct-pni-34", 0, "2120-06-01")]
-    row = con.execute("SELECT startup_id, position, field, value, reason FROM stg.betagouv_quarantine").fetchall()
+    row = con.execute("SELECT startup_id, position, field, value, reason FROM stg.betagouv__quarantine").fetchall()
     assert [r[:4] for r in row] == [("anct-pni-34", 0, "phases[0].start", "2120-06-01")]
     assert "date de phase impossible" in row[0][4]
-    assert con.execute("SELECT count(*) FROM stg.betagouv_phases WHERE start_date > DATE '2024-12-31'"
+    assert con.execute("SELECT count(*) FROM stg.betagouv__phases WHERE start_date > DATE '2024-12-31'"
                        ).fetchone()[0] == 0
     assert "1 phase(s) mise(s) de côté" in out
     # organisations derived from the incubators' owners, said so in the data
-    origins = {r[0] for r in con.execute("SELECT DISTINCT origin FROM stg.betagouv_organisations").fetchall()}
+    origins = {r[0] for r in con.execute("SELECT DISTINCT origin FROM stg.betagouv__organisations").fetchall()}
     assert origins == {"deduit:incubateurs"}
     owners = {inc["owner"].removeprefix("/organisations/") for inc in incubators.values() if inc.get("owner")}
-    orgs = {r[0] for r in con.execute("SELECT organisation_id FROM stg.betagouv_organisations").fetchall()}
+    orgs = {r[0] for r in con.execute("SELECT organisation_id FROM stg.betagouv__organisations").fetchall()}
     assert orgs == owners
     # sgmas belongs to /organisations/solidarite-sante: its startups get that ministry
     assert incubators["sgmas"]["owner"] == "/organisations/solidarite-sante"
     assert con.execute("SELECT ministry, ministry_source FROM mart.startups WHERE startup_id = '1000.jours'"
                        ).fetchone() == ("solidarite-sante", "incubateur")
     # the Justice incubator's owner is a name, not an id: found by name
-    assert con.execute("SELECT domaine_ministeriel FROM stg.betagouv_organisations "
+    assert con.execute("SELECT domaine_ministeriel FROM stg.betagouv__organisations "
                        "WHERE organisation_id = 'Ministère de la Justice'").fetchone() == ("justice",)
     assert not v25_server.requests_to("/api/v2.5/organisations.json")
 

@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from pipelines.warehouse import INBOX_TABLES
 from tests.conftest import FIXTURES, PINNED_NOW, SAMPLE_INBOX, SNAPSHOT, connect
 from tests.reliability import record
 
@@ -28,7 +29,7 @@ def summary(db) -> dict:
         files = sorted(con.execute("SELECT path, status, rows_read, rows_loaded, rows_quarantined FROM raw.inbox_files"
                                    ).fetchall())
         counts = {t: con.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0]  # noqa: S608 - fixed names
-                  for t in ("commandes", "declarations", "besoins", "quarantine", "betagouv_startups")}
+                  for t in ("inbox_orders", "inbox_declarations", "inbox_needs", "inbox_quarantine", "betagouv_startups")}
         return {"files": files, "counts": counts}
     finally:
         con.close()
@@ -45,13 +46,13 @@ def check_invariant(db) -> int:
                             "FROM raw.inbox_files").fetchall()
         for path, sha, seq, kind, loaded, quarantined in files:
             if kind and loaded:
-                stored = con.execute(f"SELECT count(*) FROM raw.{kind} WHERE file_sha256 = ? AND seq = ?",  # noqa: S608 - kind from the table
+                stored = con.execute(f"SELECT count(*) FROM {INBOX_TABLES[kind]} WHERE file_sha256 = ? AND seq = ?",  # noqa: S608 - kind from the table
                                      [sha, seq]).fetchone()[0]
                 assert stored == loaded, path
-            assert con.execute("SELECT count(*) FROM raw.quarantine WHERE file_sha256 = ? AND path = ?",
+            assert con.execute("SELECT count(*) FROM raw.inbox_quarantine WHERE file_sha256 = ? AND path = ?",
                                [sha, path]).fetchone()[0] == quarantined, path
         orphans = con.execute(
-            "SELECT count(*) FROM raw.commandes c WHERE NOT EXISTS "
+            "SELECT count(*) FROM raw.inbox_orders c WHERE NOT EXISTS "
             "(SELECT 1 FROM raw.inbox_files f WHERE f.content_sha256 = c.file_sha256 AND f.seq = c.seq)").fetchone()[0]
         assert orphans == 0, "rows of a file that is not recorded"
         return len(files)
@@ -85,7 +86,7 @@ def reference(tmp_path_factory, inbox):
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert "data.gouv.fr" in result.stderr
     expected = summary(db)
-    assert any(status == "rejete" for _, status, *_ in expected["files"]) and expected["counts"]["commandes"] > 0
+    assert any(status == "rejete" for _, status, *_ in expected["files"]) and expected["counts"]["inbox_orders"] > 0
     return expected, time.monotonic() - started
 
 

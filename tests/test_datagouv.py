@@ -39,7 +39,7 @@ def test_datasets_and_decp_filtered_to_the_agreements(workspace, datagouv, cli):
     assert tied == [("11000000000011MS01", "acim-2026", 2, "id_accord_cadre"),
                     ("11000000000011MS02", "acim-2026", 2, "id_accord_cadre"),
                     ("12000000000012AC01", "acim-2021", None, "nom")]
-    assert con.execute("SELECT uid, method FROM stg.decp_review").fetchall() == [("12000000000012AC01", "nom")]
+    assert con.execute("SELECT uid, method FROM mart.decp_review").fetchall() == [("12000000000012AC01", "nom")]
     lot2 = con.execute("SELECT consumed_ht, decp_contracts FROM mart.lot_consumption "
                        "WHERE agreement_id = 'acim-2026' AND lot = 2").fetchone()
     amounts = {row[0]: row[5] for row in DECP_ROWS}  # the fixture's amounts of the contracts tied to lot 2

@@ -32,7 +32,7 @@ def labelled(tmp_path, monkeypatch, workspace):
 def _predicted(con) -> dict[str, tuple]:
     return {uid: (agreement, method) for uid, agreement, method in con.execute(
         "SELECT d.uid, m.agreement_id, m.method FROM raw.decp_contracts d "
-        "JOIN stg.decp_agreement_matches m ON m.decp_row = d.rowid").fetchall()}
+        "JOIN int.decp_agreement_matches m ON m.decp_row = d.rowid").fetchall()}
 
 
 def test_precision_of_the_decp_match_on_a_labelled_sample(labelled, cli, workspace):
@@ -65,7 +65,7 @@ def test_every_match_by_name_is_in_the_review_list_with_its_method(labelled, cli
     cli("ingest", "--source", "datagouv")
     con = connect(workspace / "data" / "vigie.duckdb")
     by_name = {uid for uid, (_, method) in _predicted(con).items() if method != "id_accord_cadre"}
-    review = dict(con.execute("SELECT uid, method FROM stg.decp_review").fetchall())
+    review = dict(con.execute("SELECT uid, method FROM mart.decp_review").fetchall())
     assert set(review) == by_name and by_name
     assert set(review.values()) <= {"siren", "nom"}
     code, out, err = cli("status")

@@ -39,14 +39,14 @@ def test_date_forms_real_files_carry_and_what_could_not_be_read(workspace, datag
     dates = dict(con.execute('SELECT uid, CAST("dateNotification" AS VARCHAR) FROM raw.decp_contracts').fetchall())
     assert dates == {"Q1": "2026-05-12", "Q2": "2026-06-03", "Q3": "2026-07-01", "Q4": None, "Q5": None}
     quality = {(c, p): (n, e) for c, p, n, e in con.execute(
-        "SELECT column_name, problem, values_count, example FROM stg.decp_quality").fetchall()}
+        "SELECT column_name, problem, values_count, example FROM stg.decp__load_quality").fetchall()}
     assert quality == {
         ("dateNotification", "date_impossible"): (1, "0218-05-01"),
         ("dateNotification", "conversion"): (1, "218-05-01"),
         ("montant", "conversion"): (1, "douze mille"),
         ("acheteur_nom", "mojibake"): (1, "MinistÃ¨re de l'IntÃ©rieur"),
     }
-    assert con.execute("SELECT DISTINCT rows_read, rows_kept, rows_dropped, resource_title FROM stg.decp_quality"
+    assert con.execute("SELECT DISTINCT rows_read, rows_kept, rows_dropped, resource_title FROM stg.decp__load_quality"
                        ).fetchall() == [(len(ROWS), 5, 1, "decp.csv")]
     con.close()
     code, out, err = cli("status")

@@ -253,7 +253,7 @@ def test_a_payload_of_the_wrong_shape_fails_its_source_only(workspace, betagouv_
     status, error = con.execute(
         "SELECT last_status, last_error FROM meta.source_state WHERE source = 'betagouv'").fetchone()
     assert status == "echec" and error.startswith("La source")
-    assert con.execute("SELECT count(*) FROM raw.commandes").fetchone()[0] == 1
+    assert con.execute("SELECT count(*) FROM raw.inbox_orders").fetchone()[0] == 1
     record("Sources", "réponse beta.gouv.fr de forme inattendue (« relationships » en texte)",
            "échec de cette source enregistré avec sa raison en français ; les autres sources, les règles et "
            "les alertes passent")

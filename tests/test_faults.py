@@ -56,7 +56,7 @@ def test_betagouv_faults(fault, fast, betagouv_server, cli, monkeypatch):
     assert len(betagouv_server.requests_to("/api/v2.7/organisations.json")) == ATTEMPTS  # retried
     assert data_fingerprint(db) == before  # last good snapshot intact, nothing half-written
     con = connect(db)
-    assert con.execute("SELECT count(*) FROM stg.betagouv_startups").fetchone()[0] == betagouv_counts()["startups"]
+    assert con.execute("SELECT count(*) FROM stg.betagouv__startups").fetchone()[0] == betagouv_counts()["startups"]
     con.close()
     # a fault that passes is absorbed by a retry
     route.faults = [fault]

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from pipelines.warehouse import INBOX_TABLES
 from tests import hostile
 from tests.conftest import PINNED_NOW, ROOT, SNAPSHOT, connect
 from tests.reliability import record
@@ -70,10 +71,10 @@ def test_the_accounting_invariant_holds_for_every_file(hostile_run):
     ).fetchall():
         assert read == loaded + quarantined, path
         if kind and loaded:
-            stored = con.execute(f"SELECT count(*) FROM raw.{kind} WHERE file_sha256 = ? AND seq = ?",  # noqa: S608 - kind from the table
+            stored = con.execute(f"SELECT count(*) FROM {INBOX_TABLES[kind]} WHERE file_sha256 = ? AND seq = ?",  # noqa: S608 - kind from the table
                                  [sha, seq]).fetchone()[0]
             assert stored == loaded, path
-        q = con.execute("SELECT count(*) FROM raw.quarantine WHERE file_sha256 = ? AND path = ?", [sha, path]).fetchone()[0]
+        q = con.execute("SELECT count(*) FROM raw.inbox_quarantine WHERE file_sha256 = ? AND path = ?", [sha, path]).fetchone()[0]
         assert q == quarantined, path
     totals = con.execute("SELECT sum(rows_read), sum(rows_loaded), sum(rows_quarantined) FROM raw.inbox_files").fetchone()
     record("Fichiers hostiles", "lignes lues = chargées + en quarantaine, fichier par fichier",
@@ -83,10 +84,10 @@ def test_the_accounting_invariant_holds_for_every_file(hostile_run):
 def test_nothing_in_the_data_is_executed(hostile_run):
     folder, _, _, _ = hostile_run
     con = connect(folder / "vigie.duckdb")
-    assert con.execute("SELECT count(*) FROM raw.commandes").fetchone()[0] > 50_000  # the table is still there
-    row = con.execute("SELECT acheteur, startup, titulaire FROM raw.commandes WHERE numero_bc = 'H-17'").fetchone()
-    assert row == ("'; DROP TABLE raw.commandes; --", "<script>alert(1)</script>", "../../etc/passwd")
-    assert con.execute("SELECT acheteur FROM raw.commandes WHERE numero_bc = 'H-18'").fetchone() == ("=cmd|'/C calc'!A0",)
+    assert con.execute("SELECT count(*) FROM raw.inbox_orders").fetchone()[0] > 50_000  # the table is still there
+    row = con.execute("SELECT acheteur, startup, titulaire FROM raw.inbox_orders WHERE numero_bc = 'H-17'").fetchone()
+    assert row == ("'; DROP TABLE raw.inbox_orders; --", "<script>alert(1)</script>", "../../etc/passwd")
+    assert con.execute("SELECT acheteur FROM raw.inbox_orders WHERE numero_bc = 'H-18'").fetchone() == ("=cmd|'/C calc'!A0",)
     kept = [k for (k,) in con.execute("SELECT kept_at FROM raw.inbox_files WHERE kept_at IS NOT NULL").fetchall()]
     assert kept and all((folder / "fichiers_rejetes") in __import__("pathlib").Path(k).parents for k in kept)
     # copies keep the file's own name, never a path: all directly in the rejected folder
@@ -96,10 +97,10 @@ def test_nothing_in_the_data_is_executed(hostile_run):
 def test_the_10_mb_cell_goes_to_quarantine_not_the_file(hostile_run):
     folder, _, _, _ = hostile_run
     con = connect(folder / "vigie.duckdb")
-    reasons = [r for (r,) in con.execute("SELECT reason FROM raw.quarantine WHERE path = 'h09_cellule_10Mo.csv'").fetchall()]
+    reasons = [r for (r,) in con.execute("SELECT reason FROM raw.inbox_quarantine WHERE path = 'h09_cellule_10Mo.csv'").fetchall()]
     assert len(reasons) == 1 and "cellule trop longue" in reasons[0]
     assert con.execute("SELECT rows_loaded FROM raw.inbox_files WHERE path = 'h09_cellule_10Mo.csv'").fetchone() == (1,)
-    cells = json.loads(con.execute("SELECT cells FROM raw.quarantine WHERE path = 'h09_cellule_10Mo.csv'").fetchone()[0])
+    cells = json.loads(con.execute("SELECT cells FROM raw.inbox_quarantine WHERE path = 'h09_cellule_10Mo.csv'").fetchone()[0])
     assert max(len(v) for v in cells.values()) < 1000  # what is kept of it is bounded
 
 
@@ -107,4 +108,4 @@ def test_amounts_too_large_are_quarantined_not_fatal(hostile_run):
     folder, _, _, _ = hostile_run
     con = connect(folder / "vigie.duckdb")
     assert "montant hors limites" in con.execute(
-        "SELECT reason FROM raw.quarantine WHERE path = 'h31_montant_geant.csv'").fetchone()[0]
+        "SELECT reason FROM raw.inbox_quarantine WHERE path = 'h31_montant_geant.csv'").fetchone()[0]

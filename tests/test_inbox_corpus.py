@@ -79,12 +79,12 @@ def test_each_file_gives_exactly_the_expected_rows(corpus_db, name):
         return
     columns = COLUMNS[kind]
     rows = corpus_db.execute(
-        f"SELECT {', '.join(columns)} FROM raw.{kind} WHERE file_sha256 = ? ORDER BY line", [sha]).fetchall()  # noqa: S608 - constant names
+        f"SELECT {', '.join(columns)} FROM {warehouse.INBOX_TABLES[kind]} WHERE file_sha256 = ? ORDER BY line", [sha]).fetchall()  # noqa: S608 - constant names
     got = [{c: _plain(v) for c, v in zip(columns, r, strict=True)} for r in rows]
     want = [{c: r.get(c) for c in columns} for r in expected["loaded"]]
     assert got == want
     assert loaded == len(want)
-    q = corpus_db.execute("SELECT line, reason FROM raw.quarantine WHERE file_sha256 = ? ORDER BY line", [sha]).fetchall()
+    q = corpus_db.execute("SELECT line, reason FROM raw.inbox_quarantine WHERE file_sha256 = ? ORDER BY line", [sha]).fetchall()
     assert [line for line, _ in q] == [line for line, _ in expected["quarantine"]]
     for (line, reason_text), (_, fragment) in zip(q, expected["quarantine"], strict=True):
         assert reason_text.startswith(f"ligne {line} : ")

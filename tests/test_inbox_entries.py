@@ -135,7 +135,7 @@ def test_a_file_still_being_copied_waits_for_the_next_run(workspace, cli):
     written = path.read_text(encoding="utf-8").count("EC-")
     code, out, err = cli("ingest", "--source", "orders")
     status, reason = inbox_rows(db)["en_cours.csv"]
-    loaded = connect(db).execute("SELECT count(*) FROM raw.commandes WHERE numero_bc LIKE 'EC-%'").fetchone()[0]
+    loaded = connect(db).execute("SELECT count(*) FROM raw.inbox_orders WHERE numero_bc LIKE 'EC-%'").fetchone()[0]
     assert status == "charge" and loaded == written
     record("Boîte de dépôt", "fichier encore en cours de copie (il grandit pendant la lecture)",
            "laissé pour l'exécution suivante et annoncé ; lu en entier ensuite")
@@ -187,5 +187,5 @@ def test_an_export_names_its_agreement_by_any_key_even_in_a_warehouse_synced_bef
         f"R-1;03/10/2026;DINUM;Visio;OCTO;1 000;{doc['reference']}\n", encoding="utf-8")
     code, out, err = cli("ingest", "--source", "orders")
     assert "Accords-cadres chargés" in out + err
-    rows = connect(db).execute("SELECT accord_cadre FROM raw.commandes").fetchall()
+    rows = connect(db).execute("SELECT accord_cadre FROM raw.inbox_orders").fetchall()
     assert rows == [("acim-2026",)], out + err

@@ -66,10 +66,10 @@ def test_stored_marts_follow_the_data(demo_copy):
     assert materialise.is_current(con)
     for name in materialise.TABLES:
         stored = con.execute(f"SELECT count(*), sum(hash(t)) FROM mart.{name} t").fetchone()  # noqa: S608 - constant names
-        live = con.execute(f"SELECT count(*), sum(hash(t)) FROM mart.{name}_live t").fetchone()  # noqa: S608 - constant names
+        live = con.execute(f"SELECT count(*), sum(hash(t)) FROM int.{name} t").fetchone()  # noqa: S608 - constant names
         assert stored == live and stored[0] > 0
     # a change of data makes them stale, and a check refreshes them before judging
-    con.execute("DELETE FROM raw.commandes WHERE numero_bc = '1400000001'")
+    con.execute("DELETE FROM raw.inbox_orders WHERE numero_bc = '1400000001'")
     warehouse.bump_data_version(con, "test", "test", pd.Timestamp("2026-11-24", tz="Europe/Paris"))
     assert not materialise.is_current(con)
     assert materialise.ensure_current(con)
@@ -82,7 +82,7 @@ def test_a_warehouse_whose_marts_were_views_is_migrated(tmp_path):
     con = warehouse.connect(db)
     warehouse.ensure_schema(con)
     con.execute("DROP TABLE mart.orders_enriched")
-    con.execute("CREATE VIEW mart.orders_enriched AS SELECT * FROM mart.orders_enriched_live")
+    con.execute("CREATE VIEW mart.orders_enriched AS SELECT * FROM int.orders_enriched")
     warehouse.ensure_schema(con)
     kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_schema = 'mart' "
                        "AND table_name = 'orders_enriched'").fetchone()[0]
@@ -93,7 +93,7 @@ def test_a_warehouse_whose_marts_were_views_is_migrated(tmp_path):
 def inbox_state(db) -> tuple:
     con = connect(db)
     tables = {t: con.execute(f"SELECT count(*), sum(hash(x)) FROM {t} x").fetchone()  # noqa: S608 - constants
-              for t in ("raw.commandes", "raw.declarations", "raw.besoins", "raw.quarantine")}
+              for t in ("raw.inbox_orders", "raw.inbox_declarations", "raw.inbox_needs", "raw.inbox_quarantine")}
     files = con.execute("SELECT path, content_sha256, status, kind, rows_read, rows_loaded, rows_quarantined, "
                         "rows_skipped, reason FROM raw.inbox_files ORDER BY seq").fetchall()
     con.close()
@@ -112,7 +112,7 @@ def test_reading_in_parallel_loads_exactly_what_reading_alone_does(tmp_path, cli
         states.append(inbox_state(db))
     assert states[0] == states[1]
     tables, files = states[0]
-    assert tables["raw.commandes"][0] > 20 and any(f[2] == "rejete" for f in files)
+    assert tables["raw.inbox_orders"][0] > 20 and any(f[2] == "rejete" for f in files)
 
 
 def test_workers_are_only_started_when_there_is_enough_to_read():

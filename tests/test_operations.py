@@ -54,7 +54,7 @@ def test_the_run_waits_for_a_notebook_that_closes(workspace, cli):
     finally:
         holder.wait()
     assert code == 0, err
-    assert connect(db).execute("SELECT count(*) FROM raw.commandes").fetchone()[0] == 1
+    assert connect(db).execute("SELECT count(*) FROM raw.inbox_orders").fetchone()[0] == 1
 
 
 def test_a_damaged_warehouse_is_said_so_and_left_untouched(workspace, cli):

@@ -70,7 +70,7 @@ def inbox_rows(db) -> dict:
 
 
 def orders_like(db, prefix: str) -> int:
-    return connect(db).execute("SELECT count(*) FROM raw.commandes WHERE numero_bc LIKE ?", [prefix + "-%"]).fetchone()[0]
+    return connect(db).execute("SELECT count(*) FROM raw.inbox_orders WHERE numero_bc LIKE ?", [prefix + "-%"]).fetchone()[0]
 
 
 def french(result: subprocess.CompletedProcess) -> None:

@@ -119,13 +119,13 @@ def test_numbers_match_the_warehouse(report, demo_db):
         "tableau-hors-startups": "SELECT count(*) FROM findings.findings WHERE active AND rule IN "
                                  "('HORS_STARTUP', 'EXCEPTION_DINUM', 'PHASE_NON_ELIGIBLE')",
         "tableau-refus": "SELECT count(*) FROM mart.holder_refusals",
-        "tableau-quarantaine": "SELECT count(*) FROM raw.quarantine",
+        "tableau-quarantaine": "SELECT count(*) FROM raw.inbox_quarantine",
         "tableau-fichiers": "SELECT count(*) FROM raw.inbox_files",
         "tableau-tourniquet": "SELECT count(*) FROM findings.findings WHERE active AND rule = 'TOURNIQUET'",
         "tableau-accords": "SELECT count(*) FROM ref.agreements",
-        "tableau-decp-lecture": "SELECT count(*) FROM stg.decp_quality",
-        "tableau-decp-revue": "SELECT count(*) FROM stg.decp_review",
-        "tableau-phases-ecartees": "SELECT count(*) FROM stg.betagouv_quarantine",
+        "tableau-decp-lecture": "SELECT count(*) FROM stg.decp__load_quality",
+        "tableau-decp-revue": "SELECT count(*) FROM mart.decp_review",
+        "tableau-phases-ecartees": "SELECT count(*) FROM stg.betagouv__quarantine",
         "tableau-validation": "SELECT count(DISTINCT suite) FROM validation.results",
         "tableau-ministeres": "SELECT count(DISTINCT (agreement_id, buyer_ministry)) FROM mart.orders_enriched "
                               "WHERE date_bc >= DATE '2026-10-01' AND date_bc < DATE '2026-11-01'",

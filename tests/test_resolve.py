@@ -41,7 +41,7 @@ def demo(demo_db):
 
 def typos_of_real_names(con, n: int = 150) -> list[tuple[str, str]]:
     """One deletion, substitution or doubled letter in real names (deterministic)."""
-    rows = con.execute("SELECT startup_id, name FROM stg.betagouv_startups ORDER BY 1").fetchall()
+    rows = con.execute("SELECT startup_id, name FROM stg.betagouv__startups ORDER BY 1").fetchall()
     rnd = random.Random(2026)
     names = [r for r in rows if r[1] and len(r[1]) >= 8]
     rnd.shuffle(names)

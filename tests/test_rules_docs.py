@@ -62,7 +62,7 @@ def test_worked_example(code, workspace, cli, monkeypatch):
         assert raised[key] == want["gravite"]
     for absent in result.get("absents") or []:
         assert (absent["regle"], str(absent["sujet"])) not in raised
-    quarantined = con.execute("SELECT count(*) FROM raw.quarantine").fetchone()[0]
+    quarantined = con.execute("SELECT count(*) FROM raw.inbox_quarantine").fetchone()[0]
     assert quarantined == 0, "an example's input must load entirely"
 
 

@@ -48,7 +48,7 @@ def two_snapshots(tmp_path_factory):
         if validated is None:  # the 2023 payload is the current one: validate it
             validated = run_vigie("validate", env=step)
             con = connect(folder / "vigie.duckdb")
-            old = con.execute("SELECT count(*) FROM stg.betagouv_phases WHERE phase_original = 'alumni'").fetchone()[0]
+            old = con.execute("SELECT count(*) FROM stg.betagouv__phases WHERE phase_original = 'alumni'").fetchone()[0]
             con.close()
             assert old > 0
     return folder / "vigie.duckdb", validated
@@ -58,12 +58,12 @@ def test_old_phase_names_are_mapped_in_staging_with_the_original_kept(two_snapsh
     db, _ = two_snapshots
     con = connect(db)
     mapped = dict(con.execute(
-        "SELECT phase_original, any_value(phase) FROM stg.betagouv_phase_history "
+        "SELECT phase_original, any_value(phase) FROM stg.betagouv__phase_history "
         "WHERE phase_original IN ('alumni', 'success', 'transfer') GROUP BY 1").fetchall())
     assert mapped == {"alumni": "abandon", "success": "opere", "transfer": "transfere"}
     # the 2023 payload really used them: counted from the fixture, not from Vigie
     text = (SNAPSHOT_2023 / "startups.json").read_text(encoding="utf-8")
-    assert con.execute("SELECT count(*) FROM stg.betagouv_phase_history WHERE phase_original = 'alumni'"
+    assert con.execute("SELECT count(*) FROM stg.betagouv__phase_history WHERE phase_original = 'alumni'"
                        ).fetchone()[0] == text.count('"name": "alumni"')
     assert con.execute("SELECT count(*) FROM mart.startup_phases WHERE phase IN ('alumni', 'success', 'transfer')"
                        ).fetchone()[0] == 0

@@ -145,7 +145,7 @@ def test_six_forms_of_secrets_never_leave_the_configuration(demo_env, smtp_serve
     con = connect(demo_env)
     for schema, table, column in con.execute(
             "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-            "WHERE data_type = 'VARCHAR' AND table_schema NOT IN ('stg', 'mart')").fetchall():
+            "WHERE data_type = 'VARCHAR' AND table_schema NOT IN ('stg', 'int', 'mart')").fetchall():
         for secret in secrets:
             hits = con.execute(
                 f'SELECT count(*) FROM "{schema}"."{table}" WHERE contains("{column}", ?)',  # noqa: S608 - catalogue

@@ -120,7 +120,7 @@ def test_validate_command_stores_results_and_blocks(demo_copy, cli, monkeypatch)
     code, out, _ = cli("validate")
     assert code == 0 and "attentes" in out
     con = connect(demo_copy, read_only=False)
-    con.execute("UPDATE raw.commandes SET date_bc = DATE '1999-01-01' WHERE numero_bc = '1400000001'")
+    con.execute("UPDATE raw.inbox_orders SET date_bc = DATE '1999-01-01' WHERE numero_bc = '1400000001'")
     con.close()
     code, out, _ = cli("validate")
     assert code == 1 and "Validation bloquante" in out and "[BLOQUANT] commandes" in out
@@ -136,7 +136,7 @@ def test_run_stops_before_checks_and_alerts_when_validation_blocks(demo_copy, cl
     monkeypatch.setenv("VIGIE_INBOX", str(ROOT / "pipelines" / "sample" / "inbox"))
     monkeypatch.setenv("VIGIE_DATAGOUV_API", "http://127.0.0.1:9/api/1")
     con = connect(demo_copy, read_only=False)
-    con.execute("UPDATE raw.besoins SET rang = 0 WHERE numero_besoin = 'EB-2021-001'")
+    con.execute("UPDATE raw.inbox_needs SET rang = 0 WHERE numero_besoin = 'EB-2021-001'")
     con.execute("INSERT INTO meta.data_versions VALUES (999, 'test', 'test', now())")
     checks_before = con.execute("SELECT count(*) FROM meta.run_steps WHERE step = 'check'").fetchone()[0]
     con.close()

@@ -651,12 +651,12 @@ def _validation_failures(con) -> pd.DataFrame:
 def quarantine(con) -> pd.DataFrame:
     return _df(con, """
         SELECT source_file AS "Fichier", line AS "Ligne", kind AS "Type", reason AS "Raison", processed_at AS "Lu le"
-        FROM stg.quarantine ORDER BY processed_at DESC, source_file, line
+        FROM stg.inbox__quarantine ORDER BY processed_at DESC, source_file, line
     """)
 
 
 def decp_read_problems(con) -> pd.DataFrame:
-    """What the last DECP load could not read, per column and problem (stg.decp_quality)."""
+    """What the last DECP load could not read, per column and problem (stg.decp__load_quality)."""
     return _df(con, """
         SELECT resource_title AS "Ressource", rows_read AS "Lignes lues", rows_kept AS "Retenues",
                column_name AS "Colonne",
@@ -664,7 +664,7 @@ def decp_read_problems(con) -> pd.DataFrame:
                             WHEN 'date_impossible' THEN 'date impossible'
                             WHEN 'mojibake' THEN 'accents corrompus' ELSE problem END AS "Problème",
                values_count AS "Valeurs", example AS "Exemple"
-        FROM stg.decp_quality ORDER BY values_count DESC, column_name
+        FROM stg.decp__load_quality ORDER BY values_count DESC, column_name
     """)
 
 
@@ -675,7 +675,7 @@ def decp_review(con) -> pd.DataFrame:
                CASE method WHEN 'nom' THEN 'par le nom' WHEN 'siren' THEN 'par le SIREN' ELSE method END AS "Méthode",
                date_notification AS "Notifié le", acheteur_nom AS "Acheteur", titulaire_nom AS "Titulaire",
                montant AS "Montant HT", objet AS "Objet"
-        FROM stg.decp_review ORDER BY date_notification, uid
+        FROM mart.decp_review ORDER BY date_notification, uid
     """)
 
 
@@ -683,7 +683,7 @@ def betagouv_quarantine(con) -> pd.DataFrame:
     """Phases of the current beta.gouv.fr snapshot set aside (impossible dates)."""
     return _df(con, """
         SELECT startup_id AS "Startup", phase AS "Phase", value AS "Valeur publiée", reason AS "Raison"
-        FROM stg.betagouv_quarantine ORDER BY startup_id, position
+        FROM stg.betagouv__quarantine ORDER BY startup_id, position
     """)
 
 
@@ -697,7 +697,7 @@ def _inbox_files(con) -> pd.DataFrame:
                CASE status WHEN 'charge' THEN 'chargé' WHEN 'rejete' THEN 'rejeté' WHEN 'doublon' THEN 'doublon (déjà lu)'
                     ELSE status END AS "Statut", rows_read AS "Lues",
                rows_loaded AS "Chargées", rows_quarantined AS "En quarantaine", coalesce(reason, '') AS "Remarque"
-        FROM stg.inbox_files ORDER BY seq
+        FROM stg.inbox__files ORDER BY seq
     """)
 
 

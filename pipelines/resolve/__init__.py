@@ -36,7 +36,7 @@ def _values(con, column: str) -> dict[str, int]:
     if column not in COLUMNS:  # the column name is formatted into the SQL below
         raise ValueError(f"Colonne à rapprocher inconnue « {column} » (colonnes possibles : {', '.join(COLUMNS)}).")
     rows = con.execute(
-        f"SELECT {column}, count(*) FROM stg.inbox_values WHERE {column} IS NOT NULL GROUP BY 1 ORDER BY 1"  # noqa: S608 - constant
+        f"SELECT {column}, count(*) FROM stg.inbox__values WHERE {column} IS NOT NULL GROUP BY 1 ORDER BY 1"  # noqa: S608 - constant
     ).fetchall()
     return dict(rows)
 
@@ -44,7 +44,7 @@ def _values(con, column: str) -> dict[str, int]:
 def startup_index(con, settings) -> StartupIndex:
     conf = settings.resolution
     startups = con.execute(
-        "SELECT startup_id, name FROM stg.betagouv_startups ORDER BY startup_id"
+        "SELECT startup_id, name FROM stg.betagouv__startups ORDER BY startup_id"
     ).fetchall()
     history = [
         r[0]
@@ -92,7 +92,7 @@ def buyer_index(con, settings) -> BuyerIndex:
     for body in load_reference()["bodies"]:
         linked.update(body.get("betagouv_ids") or [])
     for oid, name, acronym, ministry, kind in con.execute(
-        "SELECT organisation_id, name, acronym, domaine_ministeriel, type FROM stg.betagouv_organisations ORDER BY 1"
+        "SELECT organisation_id, name, acronym, domaine_ministeriel, type FROM stg.betagouv__organisations ORDER BY 1"
     ).fetchall():
         if oid in linked:
             continue
@@ -215,8 +215,8 @@ def refresh(con, settings) -> dict:
     insert_rows(con, "core.buyer_resolution", rows)
     # A holder spelling is only worth reviewing under the agreement its rows belong to.
     used = set(con.execute(
-        "SELECT DISTINCT ra.agreement_id, r.titulaire FROM mart.inbox_rows r "
-        "JOIN mart.row_agreement ra USING (kind, row_key)").fetchall())
+        "SELECT DISTINCT ra.agreement_id, r.titulaire FROM int.inbox_rows r "
+        "JOIN int.row_agreement ra USING (kind, row_key)").fetchall())
     review = [r for r in review if r[0] != "titulaire" or (r[1], r[2]) in used]
     insert_rows(con, "core.resolution_review", review)
     return {"a_revoir": len(review)}

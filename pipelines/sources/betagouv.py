@@ -556,7 +556,7 @@ def fetch_payloads(
 
 
 def current_snapshot(con) -> dict | None:
-    """The last ingested snapshot (same order as stg.betagouv_current)."""
+    """The last ingested snapshot (same order as stg.betagouv__current)."""
     row = con.execute(
         "SELECT snapshot_id, startups_sha256, organisations_sha256, incubators_sha256, data_as_of "
         "FROM raw.betagouv_snapshots ORDER BY ingested_seq DESC NULLS LAST, fetched_at DESC, snapshot_id LIMIT 1"

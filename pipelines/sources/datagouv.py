@@ -170,7 +170,7 @@ def decp_filters(con) -> dict:
     words of its name) and their buyer a beneficiary (SIREN, or a spelling as the first
     words of its name: « Ministère de l'Intérieur - DSI » starts with « Ministère de
     l'Intérieur »). Broad on purpose: the match itself (period, exclusions, which
-    agreement) is made once, in SQL (stg.decp_agreement_matches)."""
+    agreement) is made once, in SQL (int.decp_agreement_matches)."""
     codes = {key for (key,) in con.execute(  # the agreements' codes and references (agreements.agreement_keys);
         "SELECT code_key FROM ref.agreement_keys WHERE origin <> 'id' AND length(code_key) >= 6"  # '2021': too much
     ).fetchall()}
@@ -228,7 +228,7 @@ def decp_params(filters: dict) -> dict:
     }
 
 
-# The candidate filter only (broad): which agreement a row belongs to is stg.decp_agreement_matches.
+# The candidate filter only (broad): which agreement a row belongs to is int.decp_agreement_matches.
 DECP_WHERE = """
     regexp_matches(norm_key("idAccordCadre"), $codes_prefix)
     OR (
@@ -344,7 +344,7 @@ def measure_quality(con, path: Path, fmt: str, latest) -> tuple[int, list[dict]]
 
 def load_decp(con, path: Path, fmt: str, filters: dict, resource: dict, latest=None) -> int:
     """Replace raw.decp_contracts with the rows of the file that may concern the agreements
-    (candidates: the match itself is stg.decp_agreement_matches, in SQL). Runs in the
+    (candidates: the match itself is int.decp_agreement_matches, in SQL). Runs in the
     caller's transaction. No pandas: DuckDB scans the file."""
     missing = sorted(set(NEEDED) - present_columns(con, path, fmt))
     if missing:
@@ -365,9 +365,9 @@ def load_decp(con, path: Path, fmt: str, filters: dict, resource: dict, latest=N
             WHERE {DECP_WHERE}""",  # noqa: S608 - only schema names and constants are interpolated
         params,
     )
-    # Why each row was kept, from the one match (stg.decp_agreement_matches), not a second one here.
+    # Why each row was kept, from the one match (int.decp_agreement_matches), not a second one here.
     con.execute("""UPDATE raw.decp_contracts SET vigie_match = CASE WHEN rowid IN (
-                       SELECT decp_row FROM stg.decp_agreement_matches WHERE method = 'id_accord_cadre')
+                       SELECT decp_row FROM int.decp_agreement_matches WHERE method = 'id_accord_cadre')
                    THEN 'accord_cadre' ELSE 'titulaire_beneficiaire' END""")
     return warehouse.scalar(con, "SELECT count(*) FROM raw.decp_contracts")
 
@@ -534,9 +534,9 @@ def decp_status(con) -> dict | None:
     if row is None:
         return None
     quality = [dict(zip(["column_name", "problem", "values_count", "example"], r, strict=True)) for r in con.execute(
-        "SELECT column_name, problem, values_count, example FROM stg.decp_quality ORDER BY values_count DESC, 1"
+        "SELECT column_name, problem, values_count, example FROM stg.decp__load_quality ORDER BY values_count DESC, 1"
     ).fetchall()]
-    review = con.execute("SELECT count(*), count(*) FILTER (WHERE method = 'siren') FROM stg.decp_review").fetchone()
+    review = con.execute("SELECT count(*), count(*) FILTER (WHERE method = 'siren') FROM mart.decp_review").fetchone()
     return {"loaded_at": row[0], "resource_title": row[1], "resource_id": row[2], "rows_read": row[3],
             "rows_kept": row[4], "quality": quality, "review": review[0], "review_by_siren": review[1]}
 
@@ -553,7 +553,7 @@ def render_decp_status(status: dict | None) -> list[str]:
                      + (f" — ex. « {q['example']} »" if q["example"] else ""))
     if status["review"]:
         lines.append(f"  {status['review']} contrat(s) rattaché(s) à un accord-cadre par le nom du titulaire et de "
-                     "l'acheteur (sans idAccordCadre) : à revoir (vue stg.decp_review)")
+                     "l'acheteur (sans idAccordCadre) : à revoir (vue mart.decp_review)")
     return lines
 
 

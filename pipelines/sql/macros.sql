@@ -37,3 +37,22 @@ CREATE OR REPLACE MACRO decp_date(s) AS
 -- A holder's name as words, a leading legal form dropped (« SAS OCTO TECHNOLOGY »).
 CREATE OR REPLACE MACRO holder_words(s) AS
     regexp_replace(name_tokens(s), '^(?:sas|sasu|sa|sarl|eurl|scop|sci|ste|societe|groupement) ', '');
+
+-- Phase names beta.gouv.fr used until 2026-05-11, mapped to today's (RULES.md v2):
+-- never rejected, the name as published kept in phase_original.
+CREATE OR REPLACE MACRO phase_v2(p) AS
+    CASE p WHEN 'alumni' THEN 'abandon' WHEN 'success' THEN 'opere' WHEN 'transfer' THEN 'transfere' ELSE p END;
+
+-- Order numbers meet across files ignoring leading zeros, spaces and case
+-- (spec/ORDER_EXPORTS.md): '0001400000001 ' and '1400000001' are one order.
+CREATE OR REPLACE MACRO bc_key(s) AS
+    lower(regexp_replace(regexp_replace(coalesce(s, ''), '\s+', '', 'g'), '^0+', ''));
+
+-- A cell of the row as written, found by its header (case, accents, punctuation
+-- ignored): for optional columns the importer keeps only in `cells` (commentaire,
+-- correctif).
+CREATE OR REPLACE MACRO cell_by_header(row_cells, headers) AS (
+    SELECT string_agg(row_cells::JSON ->> header_text, ' ')
+    FROM (SELECT unnest(json_keys(row_cells::JSON)) AS header_text)
+    WHERE list_contains(headers, norm_key(header_text))
+);

@@ -7,7 +7,7 @@ parse(raw, today)          the new files, each read by read_export (in worker pr
                            there is much to read) or recorded as a `doublon`, one at a time as
                            `load` takes them: a file's cells are read then, not before, so
                            that memory stays that of a few files
-load(con, parsed)          raw.inbox_files, raw.<kind>, raw.quarantine (load_one); a refused
+load(con, parsed)          raw.inbox_files, raw.<kind>, raw.inbox_quarantine (load_one); a refused
                            file is copied aside first
 
 The inbox is read-only for Vigie: a rejected file is copied aside (beside the warehouse,
@@ -39,7 +39,7 @@ from pipelines.sources.orders.headers import KINDS
 from pipelines.sources.orders.importer import FileResult, read_export
 from pipelines.sources.orders.readers import Limits, is_ignored
 from pipelines.sources.runner import Loaded
-from pipelines.warehouse import insert_rows
+from pipelines.warehouse import INBOX_TABLES, insert_rows
 
 SOURCE = "orders"
 LABEL = "boîte de dépôt"
@@ -423,12 +423,12 @@ def load_one(con, result: FileResult, seq: int, run_id: str, now: datetime) -> N
         columns = ", ".join(["line", *COLUMNS[result.kind], "values_hash", "cells"])
         con.register("_loaded_rows", result.table)
         try:
-            con.execute(f"INSERT INTO raw.{result.kind} (file_sha256, seq, {columns}, warnings) "  # noqa: S608 - constants
+            con.execute(f"INSERT INTO {INBOX_TABLES[result.kind]} (file_sha256, seq, {columns}, warnings) "  # noqa: S608 - constants
                         f"SELECT $sha, $seq, {columns}, NULL FROM _loaded_rows", {"sha": result.sha256, "seq": seq})
         finally:
             with contextlib.suppress(Exception):  # an aborted transaction refuses even this
                 con.unregister("_loaded_rows")
-    insert_rows(con, "raw.quarantine", [
+    insert_rows(con, "raw.inbox_quarantine", [
         {"file_sha256": result.sha256, "path": result.path, "kind": result.kind, **q} for q in result.quarantined
     ], ["file_sha256", "path", "kind", "line", "reason_code", "reason", "cells"])
     result.loaded, result.quarantined, result.table = [], [], None

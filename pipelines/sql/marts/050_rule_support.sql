@@ -4,6 +4,7 @@
 -- row with lot NULL is for rows whose lot is unknown). An agreement's `rules` apply to
 -- each lot but those the lot turns off (`lots[].rules_off`: ACIM 2026 lot 2 has no
 -- HORS_STARTUP).
+-- grain: one row per agreement x lot x rule (and agreement x NULL x rule)
 CREATE OR REPLACE VIEW mart.rule_scope AS
 SELECT ar.agreement_id, l.lot, ar.rule
 FROM ref.agreement_rules ar
@@ -17,6 +18,7 @@ SELECT agreement_id, NULL, rule FROM ref.agreement_rules;
 -- more than N times the median HT of its orders, or marked « à vérifier » in the
 -- commentaire (or, lacking one, the objet). `reviewed`: an analyst marked the
 -- MONTANT_ATYPIQUE finding reviewed; until then the amount stays out of totals.
+-- grain: one row per order whose amount is atypical
 CREATE OR REPLACE VIEW mart.order_atypical AS
 WITH med AS (
     SELECT agreement_id, median(montant_ht) AS median_ht
@@ -46,6 +48,7 @@ WHERE j.above_ceiling OR j.above_median OR j.marked;
 
 -- The orders that count in totals (grain: order): credit notes (negative HT) are not
 -- orders, and an atypical amount not yet reviewed is left out (said so where summed).
+-- grain: one row per order counted in totals
 CREATE OR REPLACE VIEW mart.orders_for_totals AS
 SELECT o.*
 FROM mart.orders_enriched o
@@ -56,6 +59,7 @@ WHERE o.montant_ht >= 0
 
 -- Consumption of each lot's maximum: purchase orders of the inbox, plus the marchés
 -- subséquents published in DECP for lots executed that way.
+-- grain: one row per agreement x lot
 CREATE OR REPLACE VIEW mart.lot_consumption AS
 WITH orders AS (
     SELECT agreement_id, lot, sum(montant_ht) AS ht, count(*) AS n
@@ -84,6 +88,7 @@ LEFT JOIN left_out x USING (agreement_id, lot);
 -- Running consumption of each lot, order by order (grain: order): PLAFOND v2 raises every
 -- order dated after the maximum was reached (the lot « cesse de produire ses effets »).
 -- DECP contracts count from their notification date.
+-- grain: one row per order or DECP contract of a lot
 CREATE OR REPLACE VIEW mart.lot_running_consumption AS
 WITH events AS (
     SELECT agreement_id, lot, date_bc AS on_date, numero_bc, montant_ht AS ht, 'commande' AS kind
@@ -110,6 +115,7 @@ LEFT JOIN reached x USING (agreement_id, lot);
 -- Refusals and withdrawals per holder over the whole agreement, counted in distinct
 -- expressions de besoin (v2: a need offered twice counts once). A holder that merged
 -- into another (Benext into OCTO) counts with it.
+-- grain: one row per agreement x holder (merged holders counted together)
 CREATE OR REPLACE VIEW mart.holder_refusals AS
 WITH s AS (
     SELECT s.*, coalesce(h.merged_into, s.holder_id) AS counted_holder,

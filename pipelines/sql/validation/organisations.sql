@@ -1,2 +1,2 @@
 SELECT organisation_id, name, acronym, domaine_ministeriel, type
-FROM stg.betagouv_organisations
+FROM stg.betagouv__organisations

@@ -1,5 +1,5 @@
 -- Each phase with whether its startup is on the list (referential integrity).
 SELECT p.startup_id, p.position, p.phase, p.phase_original, p.start_date, p.end_date,
        s.startup_id IS NOT NULL AS startup_listed
-FROM stg.betagouv_phases p
-LEFT JOIN stg.betagouv_startups s USING (startup_id)
+FROM stg.betagouv__phases p
+LEFT JOIN stg.betagouv__startups s USING (startup_id)
