@@ -4,7 +4,10 @@ snapshots winning once Vigie holds them, disagreements kept for review), old pha
 defaults, order numbers that meet across files."""
 
 import csv
+import json
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 import yaml
@@ -13,7 +16,22 @@ from pipelines import agreements
 from pipelines.rules.workdays import is_working_day, working_days_between
 from tests.conftest import FIXTURES, ROOT, connect
 
-SNAPSHOT_2023 = FIXTURES / "betagouv_2023-01-31"
+# The real v2.5 payload of 2023-01-31 (one copy, shared with tests/test_betagouv_versions.py).
+V25 = FIXTURES / "betagouv" / "api-v2.5-2023-01-31"
+
+
+def snapshot_2023(folder: Path) -> Path:
+    """The 2023-01-31 payload as a folder the source reads: v2.5 had no organisations
+    endpoint, so today's list (the sample's) stands in, and snapshot.json dates it."""
+    folder.mkdir()
+    for name in ("startups.json", "incubators.json"):
+        shutil.copyfile(V25 / name, folder / name)
+    shutil.copyfile(ROOT / "pipelines" / "sample" / "betagouv" / "organisations.json", folder / "organisations.json")
+    (folder / "snapshot.json").write_text(json.dumps({
+        "captured_at": "2023-01-31T12:00:00+01:00", "api_version": "v2.5",
+        "source": "beta.gouv.fr API v2.5 as published on 2023-01-31 (startups.json, incubators.json); "
+                  "organisations.json of 2026-08-20 (v2.5 had none)"}), encoding="utf-8")
+    return folder
 INTERVALS = ROOT / "pipelines" / "reference" / "startup_listing_intervals.csv"
 
 
@@ -41,7 +59,7 @@ def two_snapshots(tmp_path_factory):
     env = {**os.environ, "VIGIE_DB": str(folder / "vigie.duckdb"), "VIGIE_INBOX": str(folder / "inbox"),
            "VIGIE_DATAGOUV_API": "http://127.0.0.1:9/api/1"}
     validated = None
-    for snapshot, now in ((SNAPSHOT_2023, "2023-02-01T09:00:00"), (SNAPSHOT, "2026-11-24T09:00:00")):
+    for snapshot, now in ((snapshot_2023(folder / "api-2023"), "2023-02-01T09:00:00"), (SNAPSHOT, "2026-11-24T09:00:00")):
         step = {**env, "VIGIE_BETAGOUV_API": str(snapshot), "VIGIE_NOW": now}
         done = run_vigie("ingest", "--source", "betagouv", env=step)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -62,7 +80,7 @@ def test_old_phase_names_are_mapped_in_staging_with_the_original_kept(two_snapsh
         "WHERE phase_original IN ('alumni', 'success', 'transfer') GROUP BY 1").fetchall())
     assert mapped == {"alumni": "abandon", "success": "opere", "transfer": "transfere"}
     # the 2023 payload really used them: counted from the fixture, not from Vigie
-    text = (SNAPSHOT_2023 / "startups.json").read_text(encoding="utf-8")
+    text = (V25 / "startups.json").read_text(encoding="utf-8")
     assert con.execute("SELECT count(*) FROM stg.betagouv__phase_history WHERE phase_original = 'alumni'"
                        ).fetchone()[0] == text.count('"name": "alumni"')
     assert con.execute("SELECT count(*) FROM mart.startup_phases WHERE phase IN ('alumni', 'success', 'transfer')"
