@@ -32,16 +32,19 @@ _FORMULA = re.compile(r"(^|[,;\t\r\n])([\s\"]*)(?=[=+\-@\uff1d\uff0b\uff0d\uff20
 _NEUTRALISED = re.compile(r"(^|[,;\t\r\n])([\s\"]*)'(?=[=+\-@\uff1d\uff0b\uff0d\uff20])")
 
 
+NEW_COLUMNS = [
+    "finding_id", "rule", "severity", "agreement_id", "subject_type", "subject", "numero_bc", "numero_besoin",
+    "holder_id", "titulaire", "acheteur", "startup", "amount_ht", "message", "evidence", "source_file",
+    "source_line", "contact", "first_seen_at", "first_seen_run", "active", "status",
+]
+
+
 def record(con, found: list[dict], run_id: str, now: datetime, rules: list[str] | None = None) -> dict:
     """Upsert the findings of one evaluation. Runs inside the caller's transaction.
 
     `rules`: when only these rules were evaluated (the others' inputs did not change), the
     findings of the other rules are kept as they are and counted as seen again."""
-    existing = {r[0]: r[1:] for r in con.execute(
-        "SELECT finding_id, active, status, severity, message, evidence, titulaire, acheteur, startup, amount_ht, "
-        "source_file, source_line, contact, numero_bc, numero_besoin, holder_id FROM findings.findings "
-        "WHERE $all OR list_contains($rules::VARCHAR[], rule)",
-        {"all": rules is None, "rules": rules or []}).fetchall()}
+    existing = _existing(con, rules)
     current = {f["finding_id"]: f for f in found}
     new, updated, back, gone, events = [], 0, 0, 0, []
     for fid, f in current.items():
@@ -49,52 +52,82 @@ def record(con, found: list[dict], run_id: str, now: datetime, rules: list[str] 
             new.append(f)
             events.append([fid, now, "ouvert", run_id, f["severity"]])
             continue
-        active, status, *old = existing[fid]
-        changes = {k: f.get(k) for k, o in zip(TRACKED, old, strict=True) if str(f.get(k)) != str(o)}
-        moved = [k for k in EVIDENCE if k in changes]
-        if status == "reviewed" and (moved or (not active and _closed_by_alias(con, fid))):
-            reopen(con, fid, moved, now, run_id)
-            events.append([fid, now, "rouvert", run_id, ", ".join(moved) or "rapprochement retiré"])
-        if changes or not active:
-            sets = ["active = TRUE", *(f"{key} = ?" for key in changes)]
-            con.execute(f"UPDATE findings.findings SET {', '.join(sets)} WHERE finding_id = ?",  # noqa: S608 - column names are constants
-                        [*changes.values(), fid])
-        if not active:
-            back += 1
-            events.append([fid, now, "reapparu", run_id, None])
-        elif changes:
-            updated += 1
-            if "severity" in changes:
-                events.append([fid, now, "modifie", run_id, f"gravité : {changes['severity']}"])
+        outcome = _seen_again(con, f, existing[fid], now, run_id, events)
+        back += outcome == "back"
+        updated += outcome == "updated"
+    gone = _close_gone(con, existing, current, now, run_id, events)
+    _insert_new(con, new, now, run_id)
+    insert_rows(con, "findings.events", events)
+    kept = _mark_seen(con, current, now, run_id, rules)
+    return {"nouveaux": len(new), "modifies": updated, "reapparus": back, "disparus": gone,
+            "actifs": len(current) + kept}
+
+
+def _existing(con, rules: list[str] | None) -> dict:
+    """The stored findings of the evaluated rules: finding_id -> (active, status, *TRACKED)."""
+    return {r[0]: r[1:] for r in con.execute(
+        "SELECT finding_id, active, status, severity, message, evidence, titulaire, acheteur, startup, amount_ht, "
+        "source_file, source_line, contact, numero_bc, numero_besoin, holder_id FROM findings.findings "
+        "WHERE $all OR list_contains($rules::VARCHAR[], rule)",
+        {"all": rules is None, "rules": rules or []}).fetchall()}
+
+
+def _seen_again(con, f: dict, stored: tuple, now: datetime, run_id: str, events: list) -> str | None:
+    """Update a finding raised before; "back" if it was inactive, "updated" if it changed, else None."""
+    fid = f["finding_id"]
+    active, status, *old = stored
+    changes = {k: f.get(k) for k, o in zip(TRACKED, old, strict=True) if str(f.get(k)) != str(o)}
+    moved = [k for k in EVIDENCE if k in changes]
+    if status == "reviewed" and (moved or (not active and _closed_by_alias(con, fid))):
+        reopen(con, fid, moved, now, run_id)
+        events.append([fid, now, "rouvert", run_id, ", ".join(moved) or "rapprochement retiré"])
+    if changes or not active:
+        sets = ["active = TRUE", *(f"{key} = ?" for key in changes)]
+        con.execute(f"UPDATE findings.findings SET {', '.join(sets)} WHERE finding_id = ?",  # noqa: S608 - column names are constants
+                    [*changes.values(), fid])
+    if not active:
+        events.append([fid, now, "reapparu", run_id, None])
+        return "back"
+    if changes:
+        if "severity" in changes:
+            events.append([fid, now, "modifie", run_id, f"gravité : {changes['severity']}"])
+        return "updated"
+    return None
+
+
+def _close_gone(con, existing: dict, current: dict, now: datetime, run_id: str, events: list) -> int:
+    """Active findings no longer raised become inactive; how many."""
+    gone = 0
     for fid, (active, *_rest) in existing.items():
         if active and fid not in current:
             gone += 1
             con.execute("UPDATE findings.findings SET active = FALSE WHERE finding_id = ?", [fid])
             events.append([fid, now, "disparu", run_id, None])
+    return gone
+
+
+def _insert_new(con, new: list[dict], now: datetime, run_id: str) -> None:
     insert_rows(con, "findings.findings", [{
-        **{k: f.get(k) for k in ("finding_id", "rule", "severity", "agreement_id", "subject_type", "subject",
-                                 "numero_bc", "numero_besoin", "holder_id", "titulaire", "acheteur", "startup",
-                                 "amount_ht", "message", "evidence", "source_file", "source_line", "contact")},
+        **{k: f.get(k) for k in NEW_COLUMNS[:-4]},
         "first_seen_at": now, "first_seen_run": run_id, "active": True, "status": "open",
-    } for f in new], [
-        "finding_id", "rule", "severity", "agreement_id", "subject_type", "subject", "numero_bc", "numero_besoin",
-        "holder_id", "titulaire", "acheteur", "startup", "amount_ht", "message", "evidence", "source_file",
-        "source_line", "contact", "first_seen_at", "first_seen_run", "active", "status",
-    ])
-    insert_rows(con, "findings.events", events)
+    } for f in new], NEW_COLUMNS)
+
+
+def _mark_seen(con, current: dict, now: datetime, run_id: str, rules: list[str] | None) -> int:
+    """Record this run's sightings; returns how many active findings the rules not evaluated keep."""
     con.execute("DELETE FROM meta.finding_sightings WHERE finding_id IN (SELECT unnest(?))", [list(current)])
     insert_rows(con, "meta.finding_sightings", [[fid, now, run_id] for fid in current])
-    kept = 0
-    if rules is not None:  # the rules not evaluated still raise what they raised
-        kept = con.execute(
-            "SELECT count(*) FROM findings.findings WHERE active AND NOT list_contains($rules, rule)",
-            {"rules": rules}).fetchone()[0]
-        con.execute(
-            "UPDATE meta.finding_sightings SET last_seen_at = $now, last_seen_run = $run WHERE finding_id IN "
-            "(SELECT finding_id FROM findings.findings WHERE active AND NOT list_contains($rules, rule))",
-            {"now": now, "run": run_id, "rules": rules})
-    return {"nouveaux": len(new), "modifies": updated, "reapparus": back, "disparus": gone,
-            "actifs": len(current) + kept}
+    if rules is None:
+        return 0
+    # the rules not evaluated still raise what they raised
+    kept = con.execute(
+        "SELECT count(*) FROM findings.findings WHERE active AND NOT list_contains($rules, rule)",
+        {"rules": rules}).fetchone()[0]
+    con.execute(
+        "UPDATE meta.finding_sightings SET last_seen_at = $now, last_seen_run = $run WHERE finding_id IN "
+        "(SELECT finding_id FROM findings.findings WHERE active AND NOT list_contains($rules, rule))",
+        {"now": now, "run": run_id, "rules": rules})
+    return kept
 
 
 EVIDENCE_FR = {"amount_ht": "montant", "startup": "produit", "titulaire": "titulaire", "acheteur": "acheteur",

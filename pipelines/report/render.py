@@ -153,33 +153,59 @@ def _grid(frame: pd.DataFrame, titles: dict[str, str]) -> list[dict]:
 
 
 def build_context(con, settings, month_key: str, agreement_id: str | None = None) -> dict:
+    """Everything the template shows, section by section. Charts are numbered in the order they are drawn."""
     month = figures.Month.parse(month_key)
     chart = ChartSet()
-    titles = figures.rule_titles()
-    open_findings = figures.open_findings(con, month, agreement_id)
-    reviewed = figures.reviewed_findings(con, month, agreement_id)
-    set_aside = figures.set_aside_orders(con, agreement_id, month)
-    by_agreement = figures.orders_by_agreement(con, month)
+    data = _figures(con, settings, month, agreement_id)
+    return {
+        **_heading(settings, month, agreement_id),
+        "coverage": figures.month_coverage(con, month),
+        "findings": _findings(data, month),
+        **_synthesis(con, month, agreement_id, data),
+        "charts": _charts(chart, con, month, data),
+        "tables": {**_volume_tables(month, data), **_control_tables(con, agreement_id, data),
+                   **_quality_tables(con, data)},
+        "chart_count": chart.count,
+        "quarantine_count": len(data["quarantine"]),
+    }
+
+
+def _figures(con, settings, month: figures.Month, agreement_id: str | None) -> dict:
+    """The frames more than one section draws from, narrowed to one agreement when asked."""
+    data = {
+        "titles": figures.rule_titles(),
+        "open_findings": figures.open_findings(con, month, agreement_id),
+        "reviewed": figures.reviewed_findings(con, month, agreement_id),
+        "set_aside": figures.set_aside_orders(con, agreement_id, month),
+        "by_agreement": figures.orders_by_agreement(con, month),
+    }
     if agreement_id:
-        by_agreement = by_agreement[by_agreement["agreement_id"] == agreement_id]
-    severities = figures.findings_by_severity(con, month)
-    volume_ministry = figures.volume(con, month, "ministere", agreement_id)
-    volume_buyer = figures.volume(con, month, "beneficiaire", agreement_id)
-    volume_holder = figures.volume(con, month, "titulaire", agreement_id)
-    trend = figures.trend(con, month, 12, agreement_id)
-    share = figures.startup_share(con, month)
-    startup_findings = figures.startup_findings(con)
-    refusals = figures.refusals(con, agreement_id)
-    lots = figures.lot_consumption(con)
-    sources = figures.sources(con, settings)
-    validation = figures.validation_summary(con)
-    agreements = figures.agreements(con)
+        data["by_agreement"] = data["by_agreement"][data["by_agreement"]["agreement_id"] == agreement_id]
+    data |= {
+        "severities": figures.findings_by_severity(con, month),
+        "volume_ministry": figures.volume(con, month, "ministere", agreement_id),
+        "volume_buyer": figures.volume(con, month, "beneficiaire", agreement_id),
+        "volume_holder": figures.volume(con, month, "titulaire", agreement_id),
+        "trend": figures.trend(con, month, 12, agreement_id),
+        "share": figures.startup_share(con, month),
+        "startup_findings": figures.startup_findings(con),
+        "refusals": figures.refusals(con, agreement_id),
+        "lots": figures.lot_consumption(con),
+        "sources": figures.sources(con, settings),
+        "validation": figures.validation_summary(con),
+        "agreements": figures.agreements(con),
+    }
     if agreement_id:
-        agreements = agreements[agreements["agreement_id"] == agreement_id]
-        share = share[share["agreement_id"] == agreement_id]
-        lots = lots[lots["agreement_id"] == agreement_id]
-    stale = sources[sources["Périmée"] == "oui"]["Source"].tolist() if not sources.empty else []
-    quarantine = figures.quarantine(con)
+        for key in ("agreements", "share", "lots"):
+            data[key] = data[key][data[key]["agreement_id"] == agreement_id]
+    sources = data["sources"]
+    data["stale"] = sources[sources["Périmée"] == "oui"]["Source"].tolist() if not sources.empty else []
+    data["quarantine"] = figures.quarantine(con)
+    return data
+
+
+def _heading(settings, month: figures.Month, agreement_id: str | None) -> dict:
+    """The title block and the table of contents."""
     return {
         "month": month, "month_label": month.label, "previous_label": month.previous.label,
         "month_of_label": month.of_label, "month_status": month.status(settings.now().date()),
@@ -187,15 +213,26 @@ def build_context(con, settings, month_key: str, agreement_id: str | None = None
         "generated": when(settings.now()), "generated_long": fr.long_day(settings.now()),
         "agreement_filter": agreement_id,
         "sections": [{"id": i, "number": n, "title": t} for n, (i, t) in enumerate(SECTIONS, start=1)],
-        "coverage": figures.month_coverage(con, month),
-        "findings": {
-            "open": _finding_groups(open_findings, titles, "constats"),
-            "reviewed": _finding_groups(reviewed, titles, "revus"),
-            "open_count": len(open_findings), "reviewed_count": len(reviewed),
-            "new_count": int(open_findings["Nouveau"].sum()) if not open_findings.empty else 0,
-            "grid": _grid(figures.findings_grid(open_findings), titles),
-            "since": fr.long_day(month.start),
-        },
+    }
+
+
+def _findings(data: dict, month: figures.Month) -> dict:
+    """Section « Constats à traiter »."""
+    open_findings, reviewed, titles = data["open_findings"], data["reviewed"], data["titles"]
+    return {
+        "open": _finding_groups(open_findings, titles, "constats"),
+        "reviewed": _finding_groups(reviewed, titles, "revus"),
+        "open_count": len(open_findings), "reviewed_count": len(reviewed),
+        "new_count": int(open_findings["Nouveau"].sum()) if not open_findings.empty else 0,
+        "grid": _grid(figures.findings_grid(open_findings), titles),
+        "since": fr.long_day(month.start),
+    }
+
+
+def _synthesis(con, month: figures.Month, agreement_id: str | None, data: dict) -> dict:
+    """Section « Synthèse » (with the amounts set aside) and the agreements followed."""
+    set_aside, agreements = data["set_aside"], data["agreements"]
+    return {
         "set_aside": table(set_aside, "tableau-montants-ecartes", "Commandes écartées des totaux (montant atypique)",
                            max_rows=None, detail=("Pourquoi",)),
         "set_aside_total": fr.money(set_aside["Montant HT écarté"].sum(), 0) if not set_aside.empty else None,
@@ -208,70 +245,92 @@ def build_context(con, settings, month_key: str, agreement_id: str | None = None
             "tableau-accords", "Accords-cadres suivis"),
         "totals": [{"id": r["agreement_id"], "title": r["Accord-cadre"], "orders": int(r["Commandes du mois"]),
                     "amount": fr.money(r["Montant HT du mois"], 0), "ytd_orders": int(r["Commandes depuis janvier"]),
-                    "ytd_amount": fr.money(r["Montant HT depuis janvier"], 0)} for _, r in by_agreement.iterrows()],
-        "severity_counts": {r["Gravité"]: int(r["Constats ouverts"]) for _, r in severities.iterrows()},
+                    "ytd_amount": fr.money(r["Montant HT depuis janvier"], 0)}
+                   for _, r in data["by_agreement"].iterrows()],
+        "severity_counts": {r["Gravité"]: int(r["Constats ouverts"]) for _, r in data["severities"].iterrows()},
         "changes": figures.changes(con, month),
-        "stale": stale,
-        "charts": {
-            "month": chart(charts.month_vs_previous(
-                by_agreement, month.label, month.previous.label,
-                figures.credit_notes_by_agreement(con, month.start, month.end),
-                figures.credit_notes_by_agreement(con, month.previous.start, month.start)), "tableau-synthese"),
-            "severities": chart(charts.severities(severities), "tableau-gravites"),
-            "ministry": chart(charts.volume_bars(volume_ministry, "Ministère", f"Montant HT par ministère, {month.label}"),
-                              "tableau-ministeres"),
-            "trend": chart(charts.trend_lines(trend, "Montant HT par mois et par accord-cadre (12 derniers mois)"),
-                           "tableau-tendance"),
-            "buyer": chart(charts.volume_bars(volume_buyer, "Bénéficiaire", f"Montant HT par bénéficiaire, {month.label}"),
-                           "tableau-beneficiaires"),
-            "holder": chart(charts.volume_bars(volume_holder, "Titulaire", f"Montant HT par titulaire, {month.label}"),
-                            "tableau-titulaires"),
-            "share": chart(charts.startup_share(share), "tableau-part-startups"),
-            "refusals": chart(charts.refusals(refusals), "tableau-refus"),
-            "lots": chart(charts.lot_consumption(lots), "tableau-plafonds"),
-            "sources": chart(charts.source_ages(sources), "tableau-sources"),
-            "validation": chart(charts.validation(validation), "tableau-validation"),
-        },
-        "tables": {
-            "by_agreement": table(by_agreement, "tableau-synthese", f"Commandes et montants HT, {month.label}"),
-            "severities": table(severities, "tableau-gravites", "Constats ouverts par gravité"),
-            "ministry": table(volume_ministry, "tableau-ministeres", f"Commandes par ministère, {month.label}"),
-            "trend": table(trend, "tableau-tendance", "Commandes par mois"),
-            "buyer": table(volume_buyer, "tableau-beneficiaires", f"Commandes par bénéficiaire, {month.label}"),
-            "holder": table(volume_holder, "tableau-titulaires", f"Commandes par titulaire, {month.label}"),
-            "share": table(share, "tableau-part-startups", "Part des montants allant à des Startups d'État listées"),
-            "startup_findings": table(startup_findings, "tableau-hors-startups",
-                                      "Commandes qui ne servent pas une Startup d'État éligible",
-                                      detail=("Constat", "Explication", "Preuve", "Provenance")),
-            "refusals": table(refusals, "tableau-refus", "Refus et désistements par titulaire", detail=("Écrire à",)),
-            "reasons": table(figures.refusal_reasons(con, agreement_id), "tableau-justifications",
-                             "Justifications des refus et désistements"),
-            "tourniquet_summary": table(figures.tourniquet_summary(con), "tableau-tourniquet-synthese",
-                                        "Respect du tourniquet"),
-            "tourniquet": table(figures.tourniquet(con), "tableau-tourniquet", "Sollicitations ou attributions hors tour",
-                                detail=("Explication",)),
-            "lots": table(lots, "tableau-plafonds", "Consommation du montant maximum des lots"),
-            "contacts": table(figures.holder_contacts(con), "tableau-contacts", "Titulaires et à qui écrire"),
-            "sources": table(sources, "tableau-sources", "Sources et fraîcheur des données"),
-            "validation": table(validation, "tableau-validation", "Validation Great Expectations, par table"),
-            "validation_failures": table(figures.validation_failures(con), "tableau-validation-echecs",
-                                         "Attentes en échec", detail=("Ce que protège l'attente", "Exemples")),
-            "quarantine": table(quarantine, "tableau-quarantaine", "Lignes en quarantaine", detail=("Raison",)),
-            "files": table(figures.inbox_files(con), "tableau-fichiers", "Fichiers de la boîte de dépôt", max_rows=300,
-                           detail=("Remarque",)),
-            "review": table(figures.resolution_review(con), "tableau-revue", "Valeurs à revoir (rapprochement)",
-                            detail=("Pourquoi la revoir",)),
-            "decp_problems": table(figures.decp_read_problems(con), "tableau-decp-lecture",
-                                   "Valeurs du fichier DECP que Vigie n'a pas pu lire (dernier chargement)"),
-            "decp_review": table(figures.decp_review(con), "tableau-decp-revue",
-                                 "Contrats DECP attribués par le nom ou le SIREN, à revoir", detail=("Objet",)),
-            "betagouv_quarantine": table(figures.betagouv_quarantine(con), "tableau-phases-ecartees",
-                                         "Phases beta.gouv.fr mises de côté (date impossible)", detail=("Raison",)),
-            "decp": table(figures.decp_beside_orders(con), "tableau-decp",
-                          "Commandes de la boîte de dépôt et contrats publiés dans DECP"),
-        },
-        "chart_count": chart.count,
-        "quarantine_count": len(quarantine),
+        "stale": data["stale"],
+    }
+
+
+def _charts(chart: ChartSet, con, month: figures.Month, data: dict) -> dict:
+    """Every chart, in the order of the sections (which numbers them)."""
+    label = month.label
+    return {
+        "month": chart(charts.month_vs_previous(
+            data["by_agreement"], label, month.previous.label,
+            figures.credit_notes_by_agreement(con, month.start, month.end),
+            figures.credit_notes_by_agreement(con, month.previous.start, month.start)), "tableau-synthese"),
+        "severities": chart(charts.severities(data["severities"]), "tableau-gravites"),
+        "ministry": chart(charts.volume_bars(data["volume_ministry"], "Ministère", f"Montant HT par ministère, {label}"),
+                          "tableau-ministeres"),
+        "trend": chart(charts.trend_lines(data["trend"], "Montant HT par mois et par accord-cadre (12 derniers mois)"),
+                       "tableau-tendance"),
+        "buyer": chart(charts.volume_bars(data["volume_buyer"], "Bénéficiaire",
+                                          f"Montant HT par bénéficiaire, {label}"), "tableau-beneficiaires"),
+        "holder": chart(charts.volume_bars(data["volume_holder"], "Titulaire", f"Montant HT par titulaire, {label}"),
+                        "tableau-titulaires"),
+        "share": chart(charts.startup_share(data["share"]), "tableau-part-startups"),
+        "refusals": chart(charts.refusals(data["refusals"]), "tableau-refus"),
+        "lots": chart(charts.lot_consumption(data["lots"]), "tableau-plafonds"),
+        "sources": chart(charts.source_ages(data["sources"]), "tableau-sources"),
+        "validation": chart(charts.validation(data["validation"]), "tableau-validation"),
+    }
+
+
+def _volume_tables(month: figures.Month, data: dict) -> dict:
+    """Sections « Synthèse », « Volume par ministère » and « Usage réservé aux Startups d'État »."""
+    label = month.label
+    return {
+        "by_agreement": table(data["by_agreement"], "tableau-synthese", f"Commandes et montants HT, {label}"),
+        "severities": table(data["severities"], "tableau-gravites", "Constats ouverts par gravité"),
+        "ministry": table(data["volume_ministry"], "tableau-ministeres", f"Commandes par ministère, {label}"),
+        "trend": table(data["trend"], "tableau-tendance", "Commandes par mois"),
+        "buyer": table(data["volume_buyer"], "tableau-beneficiaires", f"Commandes par bénéficiaire, {label}"),
+        "holder": table(data["volume_holder"], "tableau-titulaires", f"Commandes par titulaire, {label}"),
+        "share": table(data["share"], "tableau-part-startups", "Part des montants allant à des Startups d'État listées"),
+        "startup_findings": table(data["startup_findings"], "tableau-hors-startups",
+                                  "Commandes qui ne servent pas une Startup d'État éligible",
+                                  detail=("Constat", "Explication", "Preuve", "Provenance")),
+    }
+
+
+def _control_tables(con, agreement_id: str | None, data: dict) -> dict:
+    """Section « Refus par titulaire, tourniquet et plafonds »."""
+    return {
+        "refusals": table(data["refusals"], "tableau-refus", "Refus et désistements par titulaire",
+                          detail=("Écrire à",)),
+        "reasons": table(figures.refusal_reasons(con, agreement_id), "tableau-justifications",
+                         "Justifications des refus et désistements"),
+        "tourniquet_summary": table(figures.tourniquet_summary(con), "tableau-tourniquet-synthese",
+                                    "Respect du tourniquet"),
+        "tourniquet": table(figures.tourniquet(con), "tableau-tourniquet", "Sollicitations ou attributions hors tour",
+                            detail=("Explication",)),
+        "lots": table(data["lots"], "tableau-plafonds", "Consommation du montant maximum des lots"),
+        "contacts": table(figures.holder_contacts(con), "tableau-contacts", "Titulaires et à qui écrire"),
+    }
+
+
+def _quality_tables(con, data: dict) -> dict:
+    """Section « Qualité des données »."""
+    return {
+        "sources": table(data["sources"], "tableau-sources", "Sources et fraîcheur des données"),
+        "validation": table(data["validation"], "tableau-validation", "Validation Great Expectations, par table"),
+        "validation_failures": table(figures.validation_failures(con), "tableau-validation-echecs",
+                                     "Attentes en échec", detail=("Ce que protège l'attente", "Exemples")),
+        "quarantine": table(data["quarantine"], "tableau-quarantaine", "Lignes en quarantaine", detail=("Raison",)),
+        "files": table(figures.inbox_files(con), "tableau-fichiers", "Fichiers de la boîte de dépôt", max_rows=300,
+                       detail=("Remarque",)),
+        "review": table(figures.resolution_review(con), "tableau-revue", "Valeurs à revoir (rapprochement)",
+                        detail=("Pourquoi la revoir",)),
+        "decp_problems": table(figures.decp_read_problems(con), "tableau-decp-lecture",
+                               "Valeurs du fichier DECP que Vigie n'a pas pu lire (dernier chargement)"),
+        "decp_review": table(figures.decp_review(con), "tableau-decp-revue",
+                             "Contrats DECP attribués par le nom ou le SIREN, à revoir", detail=("Objet",)),
+        "betagouv_quarantine": table(figures.betagouv_quarantine(con), "tableau-phases-ecartees",
+                                     "Phases beta.gouv.fr mises de côté (date impossible)", detail=("Raison",)),
+        "decp": table(figures.decp_beside_orders(con), "tableau-decp",
+                      "Commandes de la boîte de dépôt et contrats publiés dans DECP"),
     }
 
 

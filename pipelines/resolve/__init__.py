@@ -112,21 +112,12 @@ def buyer_index(con, settings) -> BuyerIndex:
     )
 
 
-def refresh(con, settings) -> dict:
-    """Recompute every resolution table. Runs inside the caller's transaction."""
-    for table in (
-        "startup_resolution",
-        "holder_resolution",
-        "buyer_resolution",
-        "resolution_review",
-    ):
-        con.execute(f"DELETE FROM core.{table}")  # noqa: S608 - fixed names
-    review = []
-
+def _startups(con, settings) -> tuple[list, list]:
+    """core.startup_resolution rows, and the startup values worth an analyst's look."""
     # Analysts' aliases (`vigie alias`) answer before any matching.
     startups = with_aliases(con, "startup", startup_index(con, settings))
     counts = _values(con, "startup")
-    rows = []
+    rows, review = [], []
     for raw in counts:
         r = startups.resolve(raw)
         rows.append(
@@ -149,11 +140,14 @@ def refresh(con, settings) -> dict:
                     counts.get(raw, 0),
                 ]
             )
-    insert_rows(con, "core.startup_resolution", rows)
+    return rows, review
 
+
+def _holders(con, settings) -> tuple[list, list]:
+    """core.holder_resolution rows (one per value and agreement), and those worth a look."""
     holders = with_aliases(con, "titulaire", holder_index(con, settings))
     counts = _values(con, "titulaire")
-    rows = []
+    rows, review = [], []
     for raw in counts:
         for agreement in holders.agreements:
             r = holders.resolve(raw, agreement)
@@ -181,11 +175,14 @@ def refresh(con, settings) -> dict:
                         counts.get(raw, 0),
                     ]
                 )
-    insert_rows(con, "core.holder_resolution", rows)
+    return rows, review
 
+
+def _buyers(con, settings) -> tuple[list, list]:
+    """core.buyer_resolution rows, and the ambiguous buyer values."""
     buyers = with_aliases(con, "acheteur", buyer_index(con, settings))
     counts = _values(con, "acheteur")
-    rows = []
+    rows, review = [], []
     for raw in counts:
         r = buyers.resolve(raw)
         body = buyers.bodies.get(r.target) if r.target else None
@@ -212,11 +209,36 @@ def refresh(con, settings) -> dict:
                     counts.get(raw, 0),
                 ]
             )
-    insert_rows(con, "core.buyer_resolution", rows)
-    # A holder spelling is only worth reviewing under the agreement its rows belong to.
+    return rows, review
+
+
+def _reviewable(con, review: list) -> list:
+    """A holder spelling is only worth reviewing under the agreement its rows belong to."""
     used = set(con.execute(
         "SELECT DISTINCT ra.agreement_id, r.titulaire FROM int.inbox_rows r "
         "JOIN int.row_agreement ra USING (kind, row_key)").fetchall())
-    review = [r for r in review if r[0] != "titulaire" or (r[1], r[2]) in used]
+    return [r for r in review if r[0] != "titulaire" or (r[1], r[2]) in used]
+
+
+def refresh(con, settings) -> dict:
+    """Recompute every resolution table. Runs inside the caller's transaction."""
+    for table in (
+        "startup_resolution",
+        "holder_resolution",
+        "buyer_resolution",
+        "resolution_review",
+    ):
+        con.execute(f"DELETE FROM core.{table}")  # noqa: S608 - fixed names
+    review = []
+    # One entity after the other: each table is written before the next index is built.
+    for table, resolve in (
+        ("core.startup_resolution", _startups),
+        ("core.holder_resolution", _holders),
+        ("core.buyer_resolution", _buyers),
+    ):
+        rows, entries = resolve(con, settings)
+        insert_rows(con, table, rows)
+        review += entries
+    review = _reviewable(con, review)
     insert_rows(con, "core.resolution_review", review)
     return {"a_revoir": len(review)}
