@@ -1,8 +1,8 @@
 """`vigie demo`: the whole chain on the embedded sample, offline.
 
 Reads the real beta.gouv.fr snapshot and the sample exports shipped in
-pipelines/sample/, writes a fresh warehouse in settings.toml's [paths] demo_dir, data/demo/ (or --db), the findings, the
-alerts it would send (outbox, whatever channel is configured), and the HTML report of
+pipelines/sample/, writes a fresh warehouse in settings.toml's [paths] demo_dir (or --db),
+the findings, the alerts it would send (outbox, whatever channel is configured), and the HTML report of
 the sample's last month; ends by printing where each output is.
 """
 
