@@ -13,12 +13,16 @@ import sys
 
 from pipelines.errors import VigieError
 
-EPILOG = (
-    "Options communes, aussi lues dans l'environnement : --db (VIGIE_DB, défaut "
-    "data/vigie.duckdb), --inbox (VIGIE_INBOX, défaut data/inbox). Sources : VIGIE_BETAGOUV_API, "
-    "VIGIE_DATAGOUV_API. Alertes : VIGIE_SMTP_URL, VIGIE_ALERT_TO, VIGIE_WEBHOOK_URL (sans canal : "
-    "dossier outbox à côté de l'entrepôt). Revues et rapprochements : VIGIE_REVIEWER (qui, à défaut de --by)."
-)
+
+def epilog(paths) -> str:
+    """The options every command shares, with settings.toml's [paths] as their defaults."""
+    return (
+        "Options communes, aussi lues dans l'environnement : --db (VIGIE_DB, défaut "
+        f"{paths.db}), --inbox (VIGIE_INBOX, défaut {paths.inbox}). Sources : VIGIE_BETAGOUV_API, "
+        "VIGIE_DATAGOUV_API. Alertes : VIGIE_SMTP_URL, VIGIE_ALERT_TO, VIGIE_WEBHOOK_URL (sans canal : "
+        "dossier outbox à côté de l'entrepôt). Revues et rapprochements : VIGIE_REVIEWER (qui, à défaut de --by)."
+    )
+
 
 _ARGPARSE_FR = [
     (r"argument COMMANDE: invalid choice: (.*?) \(choose from (.*)\)", r"commande inconnue \1 (commandes : \2)"),
@@ -80,6 +84,9 @@ def _common_options(default) -> Parser:
 
 
 def build_parser() -> Parser:
+    from pipelines.config import default_paths
+
+    paths = default_paths()  # read now, not at import
     common = _common_options(None)
     # A subcommand's parser writes its defaults over what the main parser already parsed:
     # without SUPPRESS, `vigie --db X demo` would lose X to the subcommand's default None.
@@ -88,7 +95,7 @@ def build_parser() -> Parser:
     parser = Parser(
         prog="vigie",
         description="Vigie : veille de conformité du marché interministériel beta (ACIM 2021 et 2026).",
-        epilog=EPILOG,
+        epilog=epilog(paths),
         parents=[common],
     )
     from pipelines import __version__
@@ -102,24 +109,24 @@ def build_parser() -> Parser:
 
     def add(name, help_text, description):
         return sub.add_parser(
-            name, help=help_text, description=description, parents=[sub_common], epilog=EPILOG
+            name, help=help_text, description=description, parents=[sub_common], epilog=epilog(paths)
         )
 
     # In this order in `vigie --help`.
-    _add_chain_commands(add)
+    _add_chain_commands(add, paths)
     _add_findings_commands(add)
     _add_alias_command(add)
     _add_scheduled_commands(add)
     return parser
 
 
-def _add_chain_commands(add) -> None:
+def _add_chain_commands(add, paths) -> None:
     """demo, ingest, validate, check, alert: the chain's steps one by one."""
     add(
         "demo",
         "toute la chaîne sur l'échantillon embarqué, sans réseau",
         "Lit l'échantillon embarqué (instantané réel de beta.gouv.fr et exports de commandes d'exemple), "
-        "écrit un entrepôt dans data/demo/, les constats, les alertes qui seraient envoyées (outbox) et "
+        f"écrit un entrepôt dans {paths.demo_dir}/, les constats, les alertes qui seraient envoyées (outbox) et "
         "le rapport HTML du dernier mois de l'échantillon, puis affiche où se trouve chaque résultat.",
     )
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from pipelines import aliases, demo, findings, ingest, jobs, pipeline, rules, status, steps, warehouse
-from pipelines.config import load_settings, reviewer
+from pipelines.config import command_hint, load_settings, reviewer
 from pipelines.errors import UsageError
 from pipelines.output import cannot_write, write_atomically
 
@@ -42,13 +42,14 @@ def cmd_validate(args) -> int:
         print(outcome.message)
         from pipelines.validate import describe
 
+        run_hint = command_hint(settings, "run")
         for line in job.con.execute(
             "SELECT suite, expectation_type, column_name, kwargs, unexpected_count, unexpected_sample, notes, blocking "
             "FROM validation.results WHERE run_id = ? AND NOT success ORDER BY NOT blocking, suite", [job.run_id]
         ).fetchall():
             suite, kind, column, kwargs, count, sample, notes, blocking = line
             flag = "BLOQUANT" if blocking else "à surveiller"
-            print(f"  [{flag}] {describe(suite, kind, column, json.loads(kwargs or '{}'), count, json.loads(sample or '[]'), notes)}")
+            print(f"  [{flag}] {describe(suite, kind, column, json.loads(kwargs or '{}'), count, json.loads(sample or '[]'), notes, run_hint=run_hint)}")
     return 1 if outcome.status == "bloque" else 0
 
 
@@ -68,8 +69,8 @@ def require_warehouse(settings) -> None:
     than answering from a new empty warehouse."""
     if settings.db_path.exists():
         return
-    where = "" if str(settings.db_path).endswith("data/vigie.duckdb") and settings.db_path.parent.name == "data" \
-        else f" --db {settings.db_path}"
+    default = Path(settings.paths.db).expanduser().parts  # settings.toml's warehouse, wherever vigie runs
+    where = "" if settings.db_path.parts[-len(default):] == default else f" --db {settings.db_path}"
     raise UsageError(
         f"L'entrepôt {settings.db_path} n'existe pas encore (--db / VIGIE_DB) : construisez-le avec « vigie run{where} » "
         f"(« vigie run --offline{where} » sans accès au réseau, « vigie demo{where} » pour l'échantillon embarqué).")
@@ -148,7 +149,7 @@ def cmd_alias(args) -> int:
     entries = _alias_entries(Path(args.import_file)) if args.import_file else None
     by = reviewer(args.by)
     with jobs.run(settings, "alias") as job:
-        job.step("reference", ingest.sync_reference)
+        job.step("reference", steps.sync_reference)
         now = settings.now()
         with warehouse.transaction(job.con):
             message = _alias_write(job.con, settings, args, entries, by, now)

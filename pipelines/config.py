@@ -47,6 +47,12 @@ def read_sections(env: Mapping[str, str]) -> dict:
     return sections
 
 
+def default_paths() -> PathsSettings:
+    """settings.toml's own [paths] (no VIGIE_CONFIG, no check): what `vigie --help` calls the defaults."""
+    with open(PACKAGE_DIR / "settings.toml", "rb") as fh:
+        return _typed_section(PathsSettings, tomllib.load(fh).get("paths"), "paths")
+
+
 def read_toml_settings(env: Mapping[str, str]) -> dict:
     with open(PACKAGE_DIR / "settings.toml", "rb") as fh:
         defaults = tomllib.load(fh)
@@ -241,6 +247,7 @@ class PathsSettings:
     db: str
     inbox: str
     notebook_db: str
+    demo_dir: str
 
 
 @dataclass(frozen=True)
@@ -590,6 +597,12 @@ def notebook_db(env: Mapping[str, str] | None = None) -> Path:
     """The warehouse a notebook opens: VIGIE_DB, else settings.toml's paths.notebook_db."""
     env = os.environ if env is None else env
     return Path(env.get("VIGIE_DB") or read_sections(env)["paths"].notebook_db)
+
+
+def demo_db(env: Mapping[str, str] | None = None) -> Path:
+    """The warehouse `vigie demo` writes without --db: in settings.toml's paths.demo_dir."""
+    env = os.environ if env is None else env
+    return Path(read_sections(env)["paths"].demo_dir) / "vigie.duckdb"
 
 
 def child_environment(**overrides: str) -> dict[str, str]:

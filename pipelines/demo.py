@@ -1,8 +1,8 @@
 """`vigie demo`: the whole chain on the embedded sample, offline.
 
 Reads the real beta.gouv.fr snapshot and the sample exports shipped in
-pipelines/sample/, writes a fresh warehouse in data/demo/ (or --db), the findings, the
-alerts it would send (outbox, whatever channel is configured), and the HTML report of
+pipelines/sample/, writes a fresh warehouse in settings.toml's [paths] demo_dir (or --db),
+the findings, the alerts it would send (outbox, whatever channel is configured), and the HTML report of
 the sample's last month; ends by printing where each output is.
 """
 
@@ -14,15 +14,14 @@ import sys
 from pathlib import Path
 
 from pipelines import fr, ingest, jobs, pipeline, steps, warehouse
-from pipelines.config import PACKAGE_DIR, command_hint, load_settings
+from pipelines.config import PACKAGE_DIR, command_hint, demo_db, load_settings
 from pipelines.warehouse import relative_to_home
 
 SAMPLE = PACKAGE_DIR / "sample"
-DEMO_DIR = Path("data/demo")
 
 
 def demo_settings(args):
-    db = Path(args.db) if args.db else DEMO_DIR / "vigie.duckdb"
+    db = Path(args.db) if args.db else demo_db()
     settings = load_settings(db=db, inbox=args.inbox or SAMPLE / "inbox", offline=True)
     # The sample's sources, never the network; alerts to the outbox only.
     datagouv = SAMPLE / "datagouv"
@@ -39,7 +38,7 @@ def run(args, out=None) -> int:
     settings = demo_settings(args)
     ingest.check_inbox(settings)
     if not args.db and settings.data_dir.exists():
-        shutil.rmtree(settings.data_dir)  # data/demo/ is the demo's own: start afresh
+        shutil.rmtree(settings.data_dir)  # [paths] demo_dir is the demo's own: start afresh
     print(f"Démonstration Vigie sur l'échantillon embarqué ({relative_to_home(SAMPLE)}), sans réseau.", file=out)
     with jobs.run(settings, "demo", trigger="demo") as job:
         problems = pipeline.run_all(job, err=out)

@@ -12,7 +12,7 @@ import duckdb
 
 from pipelines import lock, warehouse
 from pipelines.config import Settings
-from pipelines.errors import SourceError, VigieError
+from pipelines.errors import VigieError
 from pipelines.logs import log_step
 from pipelines.secrets import redact
 
@@ -64,28 +64,6 @@ class Job:
         if outcome.status in LOOK_AT:
             self.status = "attention"
         return outcome
-
-    def source_step(self, name: str, source: str, func) -> StepOutcome:
-        """A source's step: any failure, even one nobody foresaw (a payload of the wrong
-        shape, a RecursionError), is that source's recorded failure with a French reason,
-        never the end of the run. The step's own transaction has rolled back."""
-        started_wall = self.settings.now()
-        try:
-            return self.step(name, func)
-        except VigieError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every failure of one source stays that source's
-            machine = warehouse.explain(exc, self.settings.db_path) if isinstance(exc, duckdb.Error | OSError) else None
-            detail = redact(str(exc))[:300] or "sans détail"
-            message = (f"La source « {source} » a échoué : {machine} Les autres sources, les règles et les alertes "
-                       "continuent." if machine else
-                       f"La source « {source} » a échoué sur une erreur inattendue ({exc.__class__.__name__} : "
-                       f"{detail}) : ses données précédentes restent en place ; les autres sources, les règles "
-                       "et les alertes continuent. Signalez-le à l'équipe Vigie.")
-            self.recorder.step(name, "echec", started_wall, {}, message)
-            log_step(name, message, 40, statut="echec")
-            record_source(self.con, source, self.settings.now(), "echec", error=message)
-            raise SourceError(message) from exc
 
 
 @contextmanager

@@ -21,10 +21,11 @@ SOURCE_STEPS = {name: ingest.source_step(name) for name in ingest.SOURCES}
 
 
 def run_sources(job: Job, sources: list[str], err=None) -> int:
-    """Each source in its own transaction; one failing source does not stop the others."""
+    """Each source in its own transaction; one failing source does not stop the others: the
+    runner turns any failure of a source into its SourceError, recorded by `job.step`."""
     err = err or sys.stderr
     failures = 0
-    changed = job.step("reference", ingest.sync_reference).changed
+    changed = job.step("reference", steps.sync_reference).changed
     settings, new = job.settings, is_new(job)
     if new and not settings.offline:  # nothing to protect yet: one try per source, not minutes of retries
         job.settings = replace(settings, http=replace(settings.http, attempts=1))
@@ -32,7 +33,7 @@ def run_sources(job: Job, sources: list[str], err=None) -> int:
     try:
         for name in sources:
             try:
-                outcome = job.source_step(f"ingest.{name}", name, SOURCE_STEPS[name])
+                outcome = job.step(f"ingest.{name}", SOURCE_STEPS[name])
             except VigieError as exc:
                 failures += 1
                 job.status = "attention"
@@ -71,7 +72,7 @@ def ensure_resolution(job: Job, changed: bool = False) -> None:
     resolved = job.con.execute(
         "SELECT data_version, signature FROM meta.derived_state WHERE name = 'resolution'").fetchone()
     if changed or resolved != (warehouse.data_version(job.con), resolve.signature(job.settings)):
-        job.step("resolution", ingest.refresh_resolution)
+        job.step("resolution", steps.refresh_resolution)
 
 
 def validation_needed(job: Job) -> bool:
@@ -101,12 +102,12 @@ def run_all(job: Job, err=None, sources=None) -> int:
 
 def run_check(job: Job) -> StepOutcome:
     """`vigie check` on its own: reference lists and name resolution up to date, then the rules."""
-    job.step("reference", ingest.sync_reference)
+    job.step("reference", steps.sync_reference)
     ensure_resolution(job)
     return job.step("check", steps.check_step)
 
 
 def run_report(job: Job, month: str, folder, agreement: str | None = None, pdf: bool = False) -> StepOutcome:
     """`vigie report` on its own: reference lists up to date, then the month's report in `folder`."""
-    job.step("reference", ingest.sync_reference)
+    job.step("reference", steps.sync_reference)
     return job.step("report", steps.report_step, month=month, folder=folder, agreement=agreement, pdf=pdf)

@@ -1,4 +1,4 @@
-"""The steps of a run after ingestion: validate, check, alert, report.
+"""The steps of a run around the sources: reference, resolution, validate, check, alert, report.
 
 Each step takes the Job (connection, settings, run record) and returns a StepOutcome whose
 message is one French line; `Job.step` records and logs it. The steps print nothing and
@@ -11,10 +11,42 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pipelines import alerts, aliases, findings, materialise, rules, warehouse
+from pipelines import agreements, alerts, aliases, findings, materialise, resolve, rules, warehouse
+from pipelines.config import command_hint
 from pipelines.errors import UsageError
-from pipelines.jobs import StepOutcome
+from pipelines.jobs import Job, StepOutcome
 from pipelines.output import writable_folder
+
+
+def sync_reference(job: Job) -> StepOutcome:
+    """Agreement files and reference lists into `ref` (only when a file changed)."""
+    dirs = job.settings.agreements_dirs
+    if agreements.is_current(job.con, dirs):
+        names = [
+            r[0]
+            for r in job.con.execute(
+                "SELECT agreement_id FROM ref.agreements ORDER BY 1"
+            ).fetchall()
+        ]
+        return StepOutcome(
+            "inchange", f"Accords-cadres inchangés ({', '.join(names)}).", {"accords": len(names)}
+        )
+    found = agreements.load_agreements(dirs)
+    with warehouse.transaction(job.con):
+        agreements.load_into_warehouse(job.con, found)
+        warehouse.bump_data_version(job.con, job.run_id, "accords-cadres", job.settings.now())
+    names = ", ".join(a.id for a in found)
+    return StepOutcome("ok", f"Accords-cadres chargés : {names}.", {"accords": len(found)}, True)
+
+
+def refresh_resolution(job: Job) -> StepOutcome:
+    with warehouse.transaction(job.con):
+        counts = resolve.refresh(job.con, job.settings)
+        materialise.refresh(job.con)
+        job.con.execute("INSERT OR REPLACE INTO meta.derived_state (name, data_version, signature) "
+                        "VALUES ('resolution', ?, ?)", [warehouse.data_version(job.con), resolve.signature(job.settings)])
+    return StepOutcome("ok", f"Résolution des startups, titulaires et acheteurs : {counts['a_revoir']} valeur(s) à revoir.",
+                       counts, True)
 
 
 def validate_step(job) -> StepOutcome:
@@ -22,7 +54,8 @@ def validate_step(job) -> StepOutcome:
 
     now = job.settings.now()
     with warehouse.transaction(job.con):
-        summary = validate.run(job.con, job.run_id, now, warehouse.data_version(job.con))
+        summary = validate.run(job.con, job.run_id, now, warehouse.data_version(job.con),
+                               command_hint(job.settings, "run"))
     if summary["bloquants"]:
         status, head = "bloque", (f"Validation bloquante : {summary['bloquants']} attente(s) bloquante(s) en échec : "
                                   + " ; ".join(d.removeprefix("BLOQUANT ") for d in summary["details"]

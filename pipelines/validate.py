@@ -112,8 +112,9 @@ class Validator:
         return results
 
 
-def run(con, run_id: str, now: datetime, data_version: int) -> dict:
-    """Validate every suite, store every result, return a summary."""
+def run(con, run_id: str, now: datetime, data_version: int, run_hint: str) -> dict:
+    """Validate every suite, store every result, return a summary; `run_hint` is « vigie run »
+    as the user types it for this warehouse (config.command_hint)."""
     suites = load_suites()
     validator = Validator(suites)
     results: list[Result] = []
@@ -131,7 +132,8 @@ def run(con, run_id: str, now: datetime, data_version: int) -> dict:
     blocking = [r for r in failed if r.blocking]
     return {"suites": len(suites), "attentes": len(results), "echecs": len(failed), "bloquants": len(blocking),
             "details": [("BLOQUANT " if r.blocking else "") + describe(
-                r.suite, r.expectation_type, r.column, r.kwargs, r.unexpected_count, r.unexpected_sample, r.notes)
+                r.suite, r.expectation_type, r.column, r.kwargs, r.unexpected_count, r.unexpected_sample, r.notes,
+                run_hint=run_hint)
                 for r in sorted(failed, key=lambda r: not r.blocking)]}
 
 
@@ -183,7 +185,7 @@ def expectation_fr(kind: str, kwargs: dict) -> str:
 
 
 def describe(suite: str, kind: str, column: str | None, kwargs: dict, count: int | None, sample: list,
-             notes: str = "") -> str:
+             notes: str = "", *, run_hint: str) -> str:
     """« suite (table T, colonne C) : ce qu'on attend — N valeur(s) en cause, ex. … » — never « ? » or « [0] »."""
     table = table_of(suite)
     where = f"{suite} (table {table}, colonne {column})" if column else f"{suite} (table {table})"
@@ -192,7 +194,8 @@ def describe(suite: str, kind: str, column: str | None, kwargs: dict, count: int
         observed = sample[0] if sample else None
         tail = f"elle en contient {observed}" if observed is not None else "nombre de lignes non mesuré"
         if observed == 0:
-            tail += " : la source n'a jamais été chargée (lancez « vigie run », ou « vigie run --offline » sans réseau)"
+            tail += (f" : la source n'a jamais été chargée (lancez « {run_hint} », ou « {run_hint} --offline » "
+                     "sans réseau)")
     else:
         examples = [json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for v in sample
                     if v is not None]

@@ -83,6 +83,34 @@ def test_commands_that_only_read_refuse_a_missing_warehouse(tmp_path, argv):
     assert not db.exists() and not db.parent.exists()
 
 
+@pytest.mark.parametrize("setting", [None, "entrepot/principal.duckdb"])
+def test_the_warehouse_of_the_settings_needs_no_db_in_the_advice(tmp_path, setting):
+    # The default of settings.toml [paths] db (or the user's file's), relative to where vigie runs.
+    env = {}
+    if setting:
+        (tmp_path / "vigie.toml").write_text(f'[paths]\ndb = "{setting}"\n', encoding="utf-8")
+        env["VIGIE_CONFIG"] = str(tmp_path / "vigie.toml")
+    done = run_vigie("findings", env=env, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    db = tmp_path / (setting or "data/vigie.duckdb")
+    assert f"L'entrepôt {db} n'existe pas encore (--db / VIGIE_DB) : construisez-le avec « vigie run » " in done.stderr
+    assert "« vigie demo » pour l'échantillon embarqué" in done.stderr and f"--db {db}" not in done.stderr
+
+
+@pytest.mark.parametrize("setting", [None, "ailleurs/demo"])
+def test_the_demo_writes_in_the_demo_dir_of_the_settings(tmp_path, monkeypatch, setting):
+    from argparse import Namespace
+
+    from pipelines import demo
+
+    if setting:
+        (tmp_path / "vigie.toml").write_text(f'[paths]\ndemo_dir = "{setting}"\n', encoding="utf-8")
+        monkeypatch.setenv("VIGIE_CONFIG", str(tmp_path / "vigie.toml"))
+    monkeypatch.chdir(tmp_path)
+    settings = demo.demo_settings(Namespace(db=None, inbox=None))
+    assert settings.db_path == tmp_path / (setting or "data/demo") / "vigie.duckdb"
+
+
 def test_a_file_that_is_not_a_warehouse_is_a_configuration_error(tmp_path):
     db = tmp_path / "notes.duckdb"
     db.write_text("ceci n'est pas un entrepôt\n" * 200, encoding="utf-8")

@@ -130,6 +130,18 @@ def test_validate_command_stores_results_and_blocks(demo_copy, cli, monkeypatch)
     assert row[0] == 1 and "1999-01-01" in row[1]
 
 
+def test_a_source_never_loaded_names_the_run_of_this_warehouse(demo_copy, cli):
+    # A warehouse given with --db: the advice must name it, or « vigie run » would fill another one.
+    con = connect(demo_copy, read_only=False)
+    con.execute("DELETE FROM raw.betagouv_snapshots")
+    con.close()
+    code, out, _ = cli("validate", "--db", str(demo_copy))
+    assert code == 1
+    advice = (f"la source n'a jamais été chargée (lancez « vigie run --db {demo_copy} », "
+              f"ou « vigie run --db {demo_copy} --offline » sans réseau)")
+    assert out.count(advice) == 2  # the step's line and the listing of failed expectations
+
+
 def test_run_stops_before_checks_and_alerts_when_validation_blocks(demo_copy, cli, monkeypatch):
     monkeypatch.setenv("VIGIE_DB", str(demo_copy))
     monkeypatch.setenv("VIGIE_BETAGOUV_API", str(ROOT / "pipelines" / "sample" / "betagouv"))
