@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -64,27 +65,19 @@ def build(settings, scheduler_class=None, daily=None, monthly=None):
 
 
 def serve(settings) -> int:
-    from apscheduler.events import EVENT_JOB_MISSED, EVENT_SCHEDULER_STARTED
+    from apscheduler.events import EVENT_JOB_MISSED
+    from apscheduler.schedulers.background import BackgroundScheduler
 
-    scheduler = build(settings)
-    stop_requested = []
+    scheduler = build(settings, BackgroundScheduler)
+    stop_requested = threading.Event()
+    signals = []
 
     def stop(signum, frame):
-        log_step("schedule", "arrêt demandé : le planificateur s'arrête proprement.", signal=signum)
-        stop_requested.append(signum)
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-
-    def started(event):
-        # A signal that came before start() (nothing to shut down yet) is honoured here.
-        if stop_requested:
-            scheduler.shutdown(wait=False)
-        else:
-            print("Planificateur en marche.", flush=True)
+        signals.append(signum)
+        stop_requested.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
     scheduler.add_listener(lambda event: log_step(
         "schedule", f"tâche {event.job_id} manquée (prévue le {fr.moment(event.scheduled_run_time)}), "
         "au-delà du délai de rattrapage : elle n'est pas rejouée.", 30), EVENT_JOB_MISSED)
@@ -92,6 +85,15 @@ def serve(settings) -> int:
     print(f"Planificateur démarré (fuseau {scheduler.timezone}). Prochaines exécutions :", flush=True)
     for job in scheduler.get_jobs():
         print(f"  {job.name} : {fr.moment(job.trigger.get_next_fire_time(None, now))}", flush=True)
-    scheduler.start()  # blocks until shutdown
+    scheduler.start()
+    if not stop_requested.is_set():
+        print("Planificateur en marche.", flush=True)
+    # The main thread wakes every second: a signal the kernel hands to another thread
+    # (DuckDB's workers) only runs its handler when the main thread runs Python code, so a
+    # main thread blocked without a timeout would never see SIGTERM.
+    while not stop_requested.wait(1.0):
+        pass
+    log_step("schedule", "arrêt demandé : le planificateur s'arrête proprement.", signal=signals[0])
+    scheduler.shutdown(wait=False)
     print("Planificateur arrêté.", flush=True)
     return 0

@@ -211,6 +211,33 @@ def test_schedule_stops_cleanly_on_sigterm(workspace):
             process.kill()
 
 
+@pytest.mark.slow
+def test_schedule_stops_on_sigterm_sent_the_moment_it_starts(workspace):
+    """SIGTERM may reach any thread of the process — DuckDB's workers among them — and
+    Python only runs the handler when the main thread runs Python code. A main thread
+    blocked without a timeout (APScheduler's BlockingScheduler) then never saw it: about
+    one stop in four hung at the moment the scheduler started. Ten quick stops in a row:
+    every one must end the process."""
+    hung = 0
+    for _ in range(10):
+        process = subprocess.Popen([sys.executable, "-m", "pipelines", "schedule"], cwd=workspace,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=dict(os.environ))
+        try:
+            for line in process.stdout:
+                if "Planificateur en marche." in line:
+                    process.send_signal(signal.SIGTERM)
+                    break
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                hung += 1
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert hung == 0, f"{hung} arrêt(s) sur 10 sans effet"
+
+
 def test_deploy_files_for_the_system_scheduler():
     timer = (ROOT / "deploy" / "systemd" / "vigie-run.timer").read_text()
     assert "OnCalendar=*-*-* 06:30:00 Europe/Paris" in timer and "Persistent=true" in timer
