@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.config import PACKAGE_DIR, expectations_dir, quiet_great_expectations
+from pipelines.errors import UsageError
 from pipelines.heavy_imports import skip_iri_grammars
 from pipelines.warehouse import insert_rows
 
@@ -31,8 +32,26 @@ def suites_dir() -> Path:
 
 
 def load_suites(folder: Path | None = None) -> dict[str, dict]:
+    """Every suite of the folder. None at all, one Vigie has no table for, or one that is not
+    JSON is an installation fault (exit 2): validating nothing must never read as « toutes
+    les attentes sont satisfaites »."""
     folder = folder or suites_dir()
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+    paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not paths:
+        raise UsageError(f"Aucune suite Great Expectations trouvée dans {folder} (fichiers .json) : l'installation "
+                         "de Vigie est incomplète, ou VIGIE_EXPECTATIONS désigne un mauvais dossier. Rien n'a été validé.")
+    suites = {}
+    for path in paths:
+        if not (QUERIES / f"{path.stem}.sql").is_file():
+            known = ", ".join(sorted(q.stem for q in QUERIES.glob("*.sql")))
+            raise UsageError(f"La suite {path} ne correspond à aucune table validée par Vigie (suites possibles : "
+                             f"{known}). Rien n'a été validé.")
+        try:
+            suites[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UsageError(f"La suite {path} n'est pas un JSON lisible ({exc.__class__.__name__}) : "
+                             "rien n'a été validé.") from None
+    return suites
 
 
 def read_frame(con, suite: str) -> pd.DataFrame:

@@ -142,6 +142,28 @@ def test_a_source_never_loaded_names_the_run_of_this_warehouse(demo_copy, cli):
     assert out.count(advice) == 2  # the step's line and the listing of failed expectations
 
 
+@pytest.mark.parametrize("case", ["aucune suite", "suite inconnue", "JSON illisible"])
+def test_suites_missing_or_unknown_stop_validation_in_french(demo_copy, tmp_path, case):
+    """Validating nothing must never read « toutes les attentes sont satisfaites »."""
+    from tests.conftest import run_vigie
+
+    folder = tmp_path / "suites"
+    folder.mkdir()
+    if case == "suite inconnue":
+        (folder / "factures.json").write_text('{"expectations": []}', encoding="utf-8")
+    elif case == "JSON illisible":
+        (folder / "commandes.json").write_text('{"expectations": [', encoding="utf-8")
+    before = connect(demo_copy).execute("SELECT count(*) FROM validation.results").fetchone()[0]
+    done = run_vigie("validate", "--db", str(demo_copy), env={"VIGIE_EXPECTATIONS": str(folder)})
+    assert done.returncode == 2, done.stdout + done.stderr
+    expected = {"aucune suite": "Aucune suite Great Expectations trouvée dans",
+                "suite inconnue": "ne correspond à aucune table validée par Vigie",
+                "JSON illisible": "n'est pas un JSON lisible"}[case]
+    assert expected in done.stderr and "Traceback" not in done.stderr
+    assert "satisfaites" not in done.stdout
+    assert connect(demo_copy).execute("SELECT count(*) FROM validation.results").fetchone()[0] == before
+
+
 def test_run_stops_before_checks_and_alerts_when_validation_blocks(demo_copy, cli, monkeypatch):
     monkeypatch.setenv("VIGIE_DB", str(demo_copy))
     monkeypatch.setenv("VIGIE_BETAGOUV_API", str(ROOT / "pipelines" / "sample" / "betagouv"))
