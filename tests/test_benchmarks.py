@@ -129,8 +129,8 @@ def test_planted_anomalies_follow_the_documented_rates(tiny):
 
 def test_findings_per_rule_stay_near_what_the_generator_planted(checked):
     """Mostly compliant inputs: every rule finds about what was planted, no rule explodes
-    (a missing declaration file, an unlabelled log, a startup ordered before it was listed
-    would each raise hundreds)."""
+    (a missing declaration file, a startup ordered before it was listed or in a phase its
+    agreement does not accept would each raise hundreds)."""
     made, counts = checked
     injected = made["injected"]
     report = {rule: (injected.get(rule, 0), counts.get(rule, 0)) for rule in sorted({*injected, *counts})}
