@@ -155,7 +155,10 @@ def signature() -> str:
 
     sources = [Path(generate.__file__), Path(generate.__file__).with_name("world.py"),
                ROOT / "pipelines" / "sample" / "betagouv" / "startups.json",
-               ROOT / "pipelines" / "reference" / "decp_schema.json"]
+               ROOT / "pipelines" / "reference" / "decp_schema.json",
+               # the world follows the rules v2 read from these (listing dates, phases, lots, holders)
+               ROOT / "pipelines" / "reference" / "startup_listing_intervals.csv",
+               *sorted((ROOT / "pipelines" / "agreements").glob("*.yaml"))]
     return hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:16]
 
 
