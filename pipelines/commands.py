@@ -8,10 +8,11 @@ import os
 import sys
 from pathlib import Path
 
-from pipelines import aliases, demo, findings, ingest, jobs, pipeline, rules, status, steps, warehouse
+from pipelines import aliases, demo, findings, jobs, pipeline, rules, status, steps, warehouse
 from pipelines.config import command_hint, load_settings, reviewer
 from pipelines.errors import UsageError
 from pipelines.output import cannot_write, write_atomically
+from pipelines.sources import orders
 
 
 def _settings(args, offline: bool = False):
@@ -22,7 +23,7 @@ def cmd_ingest(args) -> int:
     settings = _settings(args, offline=args.offline)
     wanted = list(pipeline.SOURCE_STEPS) if args.source == "all" else [args.source]
     if "orders" in wanted:
-        ingest.check_inbox(settings)
+        orders.check_inbox(settings)
     with jobs.run(settings, "ingest", {"source": args.source, "offline": args.offline}) as job:
         failures = pipeline.run_sources(job, wanted)
         for name, outcome in job.outcomes.items():
@@ -255,7 +256,7 @@ def report_folder(settings, args) -> Path:
 
 def cmd_run(args) -> int:
     settings = _settings(args, offline=getattr(args, "offline", False))
-    ingest.check_inbox(settings)
+    orders.check_inbox(settings)
     with jobs.run(settings, "run", {"offline": settings.offline},
                   trigger=settings.trigger) as job:
         problems = pipeline.run_all(job)
@@ -268,5 +269,5 @@ def cmd_schedule(args) -> int:
     from pipelines import schedule
 
     settings = _settings(args)
-    ingest.check_inbox(settings)
+    orders.check_inbox(settings)
     return schedule.serve(settings)

@@ -13,8 +13,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from pipelines import fr, ingest, jobs, pipeline, steps, warehouse
+from pipelines import fr, jobs, pipeline, steps, warehouse
 from pipelines.config import PACKAGE_DIR, command_hint, demo_db, load_settings
+from pipelines.sources import orders
 from pipelines.warehouse import relative_to_home
 
 SAMPLE = PACKAGE_DIR / "sample"
@@ -36,7 +37,7 @@ def demo_settings(args):
 def run(args, out=None) -> int:
     out = out or sys.stdout
     settings = demo_settings(args)
-    ingest.check_inbox(settings)
+    orders.check_inbox(settings)
     if not args.db and settings.data_dir.exists():
         shutil.rmtree(settings.data_dir)  # [paths] demo_dir is the demo's own: start afresh
     print(f"Démonstration Vigie sur l'échantillon embarqué ({relative_to_home(SAMPLE)}), sans réseau.", file=out)

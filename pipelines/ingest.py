@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import partial
 
 from pipelines.sources import betagouv, datagouv, orders, runner
-from pipelines.sources.orders import check_inbox  # noqa: F401 - commands and demo check the inbox first
 
 SOURCES = {"betagouv": betagouv, "datagouv": datagouv, "orders": orders}  # step ingest.<name>
 

@@ -22,12 +22,7 @@ def sync_reference(job: Job) -> StepOutcome:
     """Agreement files and reference lists into `ref` (only when a file changed)."""
     dirs = job.settings.agreements_dirs
     if agreements.is_current(job.con, dirs):
-        names = [
-            r[0]
-            for r in job.con.execute(
-                "SELECT agreement_id FROM ref.agreements ORDER BY 1"
-            ).fetchall()
-        ]
+        names = _agreement_ids(job.con)
         return StepOutcome(
             "inchange", f"Accords-cadres inchangés ({', '.join(names)}).", {"accords": len(names)}
         )
@@ -37,6 +32,10 @@ def sync_reference(job: Job) -> StepOutcome:
         warehouse.bump_data_version(job.con, job.run_id, "accords-cadres", job.settings.now())
     names = ", ".join(a.id for a in found)
     return StepOutcome("ok", f"Accords-cadres chargés : {names}.", {"accords": len(found)}, True)
+
+
+def _agreement_ids(con) -> list[str]:
+    return [r[0] for r in con.execute("SELECT agreement_id FROM ref.agreements ORDER BY 1").fetchall()]
 
 
 def refresh_resolution(job: Job) -> StepOutcome:
@@ -139,8 +138,8 @@ def report_step(job, month: str, folder: Path, agreement: str | None = None, pdf
 
     if agreement and not warehouse.scalar(job.con, "SELECT count(*) FROM ref.agreements WHERE agreement_id = ?",
                                           [agreement]):
-        known = [r[0] for r in job.con.execute("SELECT agreement_id FROM ref.agreements ORDER BY 1").fetchall()]
-        raise UsageError(f"Accord-cadre inconnu « {agreement} ». Accords-cadres possibles : {', '.join(known)}.")
+        raise UsageError(f"Accord-cadre inconnu « {agreement} ». Accords-cadres possibles : "
+                         f"{', '.join(_agreement_ids(job.con))}.")
     materialise.ensure_current(job.con)
     writable_folder(folder, option)
     path = render.render(job.con, job.settings, month, folder, agreement)

@@ -54,17 +54,19 @@ class Limits:
     max_amount_ht: int
 
     @classmethod
-    def from_settings(cls, settings) -> Limits:
-        conf = settings.inbox_limits
+    def from_section(cls, conf) -> Limits:
         return cls(**{k: int(getattr(conf, k)) for k in cls.__dataclass_fields__})
+
+    @classmethod
+    def from_settings(cls, settings) -> Limits:
+        return cls.from_section(settings.inbox_limits)
 
     @classmethod
     def defaults(cls) -> Limits:
         """The limits settings.toml ships with, read from it (tests, benchmarks)."""
         from pipelines.config import read_toml_settings, typed_sections
 
-        conf = typed_sections(read_toml_settings({}))["inbox"]
-        return cls(**{k: int(getattr(conf, k)) for k in cls.__dataclass_fields__})
+        return cls.from_section(typed_sections(read_toml_settings({}))["inbox"])
 
 
 SUPPORTED = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".ods"}
